@@ -1,0 +1,22 @@
+"""chainrule: automatic differentiation of plain NumPy code.
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.grad(lambda x: np.sum(np.tanh(x)))(np.zeros(3))
+    array([1., 1., 1.])
+"""
+
+from . import rules  # noqa: F401  (registers every derivative rule)
+from .api import grad, hvp, jvp, value_and_grad, vjp
+from .core.errors import (
+    ChainruleError, LeakError, MutationError, NoRuleError,
+    NonDifferentiableInputError, NonScalarOutputError,
+)
+from .custom import custom_vjp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "jvp", "hvp", "custom_vjp",
+    "ChainruleError", "LeakError", "MutationError", "NoRuleError",
+    "NonDifferentiableInputError", "NonScalarOutputError",
+]

@@ -1,0 +1,232 @@
+"""Primitives: NumPy operations paired with their derivative rules.
+
+A primitive states its derivative once, in the form every mode uses:
+
+* `jvp(tangents, args, ans, params)` pushes tangents forward (a `None`
+  tangent is a symbolic zero and the result may be `None` too);
+* `vjp(g, res, params, which)` pulls the cotangent `g` back to the argument
+  positions in `which`, returning one cotangent (or `None`) per position, from
+  the residuals `res = save(args, ans, params)` that reverse mode keeps.
+
+Rules are written with ordinary `np.*` calls, so they run on traced values
+and are differentiable themselves. Reverse mode reduces a cotangent to the
+shape of its argument (un-broadcasting) in the engine, not in each rule.
+
+Most primitives are built by one of the helpers below from a shorter
+statement: `elementwise` (a local partial per argument), `linear` (a
+transpose), `multilinear` (one VJP per argument) or `nondifferentiable`.
+
+Example:
+    >>> import numpy as np
+    >>> sin_p = elementwise("sin", np.sin, lambda x: np.cos(x))
+    >>> sin_p.vjp(1.0, sin_p.save((0.0,), 0.0, {}), {}, (0,))
+    (1.0,)
+"""
+
+import numpy as np
+
+PRIMITIVES = {}  # name -> Primitive: every primitive, for coverage tests and graphs
+
+
+class Primitive:
+    """A NumPy operation with its rules; see the module docstring."""
+
+    __slots__ = (
+        "name", "impl", "jvp", "vjp", "save", "differentiable",
+        "multiple_results", "batch", "__dict__",
+    )
+
+    def __init__(self, name, impl, jvp=None, vjp=None, save=None,
+                 differentiable=True, multiple_results=False, register=True):
+        self.name = name
+        self.impl = impl
+        self.jvp = jvp
+        self.vjp = vjp
+        self.save = save or _save_args_and_ans
+        self.differentiable = differentiable
+        self.multiple_results = multiple_results
+        self.batch = None  # batching rule, set by chainrule.core.batch
+        if register:
+            if name in PRIMITIVES:
+                raise ValueError(f"a primitive named {name!r} already exists")
+            PRIMITIVES[name] = self
+
+    def __repr__(self):
+        return self.name
+
+    def __call__(self, *args, **params):
+        from .trace import bind
+        return bind(self, *args, **params)
+
+
+def _save_args_and_ans(args, ans, params):
+    return args, ans
+
+
+# --------------------------------------------------------------------------
+# Elementwise primitives: one local partial derivative per argument.
+
+_ARG_NAMES = ("x", "y", "z")
+
+
+def elementwise(name, impl, *partials):
+    """A primitive applied element by element (with broadcasting).
+
+    Each partial is the derivative of the output with respect to one
+    argument, as a function whose parameter names say what it needs: `x`,
+    `y`, `z` are the arguments by position and `ans` is the output. Reverse
+    mode keeps only those values (tanh keeps its output, sin its input). A
+    partial may also be the constant 1 or -1, or None (no dependence).
+
+    Example:
+        >>> tanh_p = elementwise("tanh", np.tanh, lambda ans: 1 - ans**2)
+    """
+    n = len(partials)
+    # Each partial becomes (kind, function, indices into the residual tuple);
+    # kind is "fn", or the constants "one", "minus_one", "zero".
+    plan = []
+    needed = set()
+    for p in partials:
+        if p is None:
+            plan.append(("zero", None, ()))
+        elif p == 1 and not callable(p):
+            plan.append(("one", None, ()))
+        elif p == -1 and not callable(p):
+            plan.append(("minus_one", None, ()))
+        else:
+            code = p.__code__
+            names = code.co_varnames[:code.co_argcount]
+            idx = tuple(n if a == "ans" else _ARG_NAMES.index(a) for a in names)
+            needed.update(idx)
+            plan.append(("fn", p, idx))
+    plan = tuple(plan)
+    keep = tuple(k in needed for k in range(n + 1))
+
+    def save(args, ans, params):
+        return tuple([a if k else None for a, k in zip((*args, ans), keep)])
+
+    def times_partial(i, t, res):
+        kind, fn, idx = plan[i]
+        if kind == "fn":
+            return t * fn(*[res[k] for k in idx])
+        if kind == "one":
+            return t
+        if kind == "minus_one":
+            return -t
+        return None
+
+    def vjp(g, res, params, which):
+        return [times_partial(i, g, res) for i in which]
+
+    def jvp(tangents, args, ans, params):
+        res = (*args, ans)
+        total = None
+        for i, t in enumerate(tangents):
+            if t is not None:
+                term = times_partial(i, t, res)
+                if term is not None:
+                    total = term if total is None else total + term
+        if total is not None and np.shape(total) != np.shape(ans):
+            total = np.broadcast_to(total, np.shape(ans))
+        return total
+
+    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save)
+    prim.partials = partials
+    prim.elementwise = True
+    return prim
+
+
+# --------------------------------------------------------------------------
+# Linear and multilinear primitives.
+
+def save_shapes(args, ans, params):
+    """Residuals of a linear map: only the shapes of its arguments."""
+    return tuple(np.shape(a) for a in args)
+
+
+def linear(name, impl, transpose, nlinear=1):
+    """A primitive linear in its first `nlinear` arguments (the rest static).
+
+    The JVP is the map itself applied to the tangents; the VJP is
+    `transpose(g, shapes, params, which)`, given the argument shapes.
+
+    Example:
+        >>> neg_p = linear("neg", np.negative, lambda g, shapes, params, which: (-g,))
+    """
+    def jvp(tangents, args, ans, params):
+        ts = tangents[:nlinear]
+        if all(t is None for t in ts):
+            return None
+        ts = [np.zeros(np.shape(a), _float_dtype(a)) if t is None else t
+              for t, a in zip(ts, args)]
+        return impl(*ts, *args[nlinear:], **params)
+
+    prim = Primitive(name, impl, jvp=jvp, vjp=transpose, save=save_shapes)
+    prim.linear = True
+    return prim
+
+
+def multilinear(name, impl, vjp):
+    """A primitive linear in each argument separately (products, contractions).
+
+    The JVP is the sum over arguments of the map with that argument replaced
+    by its tangent; the VJP is given, reading the arguments from `res`.
+
+    Example:
+        >>> def outer_vjp(g, res, params, which):
+        ...     (x, y), _ = res
+        ...     return [g @ y if i == 0 else x @ g for i in which]
+        >>> outer_p = multilinear("outer", np.outer, outer_vjp)
+    """
+    def jvp(tangents, args, ans, params):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is not None:
+                term = impl(*args[:i], t, *args[i + 1:], **params)
+                total = term if total is None else total + term
+        return total
+
+    def save(args, ans, params):
+        return args, None
+
+    return Primitive(name, impl, jvp=jvp, vjp=vjp, save=save)
+
+
+def nondifferentiable(name, impl):
+    """A primitive whose output carries no derivative (comparisons, argmax...)."""
+    return Primitive(name, impl, differentiable=False)
+
+
+def _float_dtype(a):
+    dt = np.result_type(a)
+    return dt if dt.kind in "fc" else np.float64
+
+
+# --------------------------------------------------------------------------
+# Registries read by the dispatch functions of the box type, and nothing else.
+# (PRIMITIVES, every named primitive, is defined at the top for the tests.)
+
+UFUNCS = {}          # ufunc -> Primitive (differentiable or not)
+UFUNC_METHODS = {}   # (ufunc, method) -> handler(*inputs, **kwargs), e.g. add.reduce
+FUNCTIONS = {}       # numpy function -> handler with the numpy signature
+
+
+def register_ufunc(ufunc, prim):
+    """Make `prim` the primitive for `ufunc(...)` called on traced values."""
+    UFUNCS[ufunc] = prim
+    return prim
+
+
+def implements(*numpy_functions):
+    """Decorator: the function handles these NumPy functions on traced values.
+
+    Example:
+        >>> @implements(np.ravel)
+        ... def ravel(a, order="C"):
+        ...     return np.reshape(a, (-1,))
+    """
+    def register(handler):
+        for f in numpy_functions:
+            FUNCTIONS[f] = handler
+        return handler
+    return register

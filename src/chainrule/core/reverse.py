@@ -1,0 +1,168 @@
+"""Reverse mode: a tape recorded while the function runs, walked backwards.
+
+Each reverse trace owns one tape: a list of nodes in the order they were
+created, which is already a topological order. A node is a tuple
+`(prim, residuals, params, which, parents, shape)`: the primitive, what its
+VJP needs (never a Jacobian), the positions of its traced arguments and the
+tape indices of their nodes, and the shape of its output. Inputs are nodes
+with no primitive. The backward pass is a loop from the last node to the
+first; no recursion, so chains of millions of operations differentiate.
+"""
+
+import numpy as np
+
+from .box import Box
+from .trace import Trace, bind
+
+
+class ReverseBox(Box):
+    """A value recorded on a reverse-mode tape; `_node` is its tape index
+    (or `(index, k)` for the k-th output of a multiple-output primitive)."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, value, trace, node):
+        self._value = value
+        self._trace = trace
+        self._node = node
+
+
+class ReverseTrace(Trace):
+    """One reverse-mode differentiation: records primitive calls on a tape.
+
+    Example:
+        >>> import numpy as np
+        >>> trace = ReverseTrace()
+        >>> x = trace.new_input(np.array([1.0, 2.0]))
+        >>> y = np.sum(np.sin(x))
+        >>> trace.backward([y], [1.0])[0]  # cos(x)
+        array([ 0.54030231, -0.41614684])
+    """
+
+    __slots__ = ("tape",)
+
+    def __init__(self):
+        super().__init__()
+        self.tape = []
+
+    def new_input(self, value):
+        """A box for an input of the differentiated function."""
+        self.tape.append((None, None, None, (), (), _shape(value)))
+        return ReverseBox(value, self, len(self.tape) - 1)
+
+    def _unbox(self, args):
+        vals = list(args)
+        which = []
+        parents = []
+        for i, a in enumerate(args):
+            if type(a) is ReverseBox and a._trace is self:
+                vals[i] = a._value
+                which.append(i)
+                parents.append(a._node)
+        return vals, tuple(which), tuple(parents)
+
+    def process(self, prim, args, params):
+        vals, which, parents = self._unbox(args)
+        ans = bind(prim, *vals, **params)
+        if not prim.differentiable:
+            return ans
+        tape = self.tape
+        index = len(tape)
+        if prim.multiple_results:
+            tape.append((prim, prim.save(vals, ans, params), params, which, parents,
+                         tuple(_shape(a) for a in ans)))
+            return type(ans)(ReverseBox(a, self, (index, k)) for k, a in enumerate(ans))
+        tape.append((prim, prim.save(vals, ans, params), params, which, parents, _shape(ans)))
+        return ReverseBox(ans, self, index)
+
+    def process_custom(self, prim, args):
+        """Record a `custom_vjp` block: its own code gives value and backprop."""
+        vals, which, parents = self._unbox(args)
+        ans, backprop = prim.run_with_backprop(*vals)
+        self.tape.append((prim, backprop, {}, which, parents, _shape(ans)))
+        return ReverseBox(ans, self, len(self.tape) - 1)
+
+    def backward(self, outputs, cotangents, inputs=None, keep_tape=False):
+        """Cotangents of the inputs, given cotangents of `outputs` (boxes).
+
+        `inputs` are the input boxes whose cotangents are returned (all
+        inputs in tape order by default); `None` stands for zero. Unless
+        `keep_tape`, nodes and residuals are freed as the walk passes them,
+        so the tape serves one backward pass only.
+        """
+        tape = self.tape
+        cts = [None] * len(tape)
+        start = -1
+        for out, ct in zip(outputs, cotangents):
+            if ct is None:
+                continue
+            _accumulate(cts, tape, out._node, ct)
+            start = max(start, _index(out._node))
+        for k in range(start, -1, -1):
+            g = cts[k]
+            if g is None:
+                continue
+            prim, res, params, which, parents, shape = tape[k]
+            if prim is None:
+                continue
+            cts[k] = None
+            if not keep_tape:
+                tape[k] = None
+            if prim.multiple_results:
+                g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
+            for ref, gi in zip(parents, prim.vjp(g, res, params, which)):
+                if gi is not None:
+                    _accumulate(cts, tape, ref, gi)
+        if inputs is None:
+            return [cts[k] for k, node in enumerate(tape) if node is not None and node[0] is None]
+        return [cts[b._node] for b in inputs]
+
+
+def _index(ref):
+    return ref if type(ref) is int else ref[0]
+
+
+def _accumulate(cts, tape, ref, g):
+    """Add cotangent g into the slot of node `ref`, reduced to its shape."""
+    if type(ref) is int:
+        shape = tape[ref][5]
+        if _shape(g) != shape:
+            g = unbroadcast(g, shape)
+        old = cts[ref]
+        cts[ref] = g if old is None else old + g
+        return
+    index, k = ref
+    shape = tape[index][5][k]
+    if _shape(g) != shape:
+        g = unbroadcast(g, shape)
+    slot = cts[index]
+    if slot is None:
+        slot = cts[index] = [None] * len(tape[index][5])
+    slot[k] = g if slot[k] is None else slot[k] + g
+
+
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+def unbroadcast(g, shape):
+    """Sum `g` over the axes along which a value of `shape` was broadcast.
+
+    Example:
+        >>> unbroadcast(np.ones((2, 3)), (3,))
+        array([2., 2., 2.])
+    """
+    gshape = _shape(g)
+    lead = len(gshape) - len(shape)
+    if lead > 0:
+        g = np.sum(g, axis=tuple(range(lead)))
+        gshape = gshape[lead:]
+    axes = tuple(i for i, (n, m) in enumerate(zip(shape, gshape)) if n == 1 and m != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if lead < 0:
+        g = np.broadcast_to(g, shape)
+    return g

@@ -1,0 +1,6 @@
+"""Derivative rules, one module per family of NumPy operations.
+
+Importing this package registers every rule with the dispatch registries.
+"""
+
+from . import elementwise, reductions, shape, indexing, contraction  # noqa: F401

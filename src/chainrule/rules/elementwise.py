@@ -1,0 +1,176 @@
+"""Elementwise operations (NumPy ufuncs): one local partial per argument.
+
+Each differentiable ufunc is one line: the ufunc and the partial derivative
+of its output with respect to each argument, as a function of the arguments
+`x`, `y` and the output `ans` (see `chainrule.core.primitive.elementwise`).
+JVP is `t * partial`, VJP is `g * partial` reduced to the argument's shape.
+
+Ties in maximum/minimum split the derivative evenly between the arguments
+(the mean of the one-sided derivatives). abs, sign-like and rounding
+functions use the derivative 0 at their kinks and steps: floor, ceil, trunc,
+rint, sign, floor_divide and heaviside are piecewise constant and pass
+through with zero derivative, as do comparisons and predicates.
+"""
+
+import operator
+
+import numpy as np
+
+from ..core.primitive import (
+    UFUNCS, Primitive, elementwise, implements, linear, nondifferentiable, register_ufunc,
+)
+
+LN2 = np.log(2.0)
+LN10 = np.log(10.0)
+
+
+def _balanced_greater(x, y):
+    """d max(x, y) / dx: 1 where x wins, 1/2 at ties, 0 where y wins."""
+    return (x > y) + 0.5 * (x == y)
+
+
+def _log_or_zero(x):
+    """log(x), with log taken as 0 where x == 0 (d x**y / dy is 0 there when y > 0)."""
+    return np.log(np.where(x == 0, 1.0, x))
+
+
+# fmt: off
+DIFFERENTIABLE = {
+    # ufunc:        (name, impl for the fast path, partial per argument...)
+    np.add:         ("add", operator.add, 1, 1),
+    np.subtract:    ("subtract", operator.sub, 1, -1),
+    np.multiply:    ("multiply", operator.mul, lambda y: y, lambda x: x),
+    np.divide:      ("divide", operator.truediv, lambda y: 1 / y, lambda y, ans: -ans / y),
+    np.power:       ("power", operator.pow, lambda x, y: y * x ** (y - 1),
+                     lambda x, ans: ans * _log_or_zero(x)),
+    np.float_power: ("float_power", np.float_power, lambda x, y: y * np.float_power(x, y - 1),
+                     lambda x, ans: ans * _log_or_zero(x)),
+    np.negative:    ("negative", operator.neg, -1),
+    np.positive:    ("positive", np.positive, 1),
+    np.absolute:    ("absolute", np.absolute, lambda x: np.sign(x)),
+    np.fabs:        ("fabs", np.fabs, lambda x: np.sign(x)),
+    np.exp:         ("exp", np.exp, lambda ans: ans),
+    np.exp2:        ("exp2", np.exp2, lambda ans: ans * LN2),
+    np.expm1:       ("expm1", np.expm1, lambda ans: ans + 1),
+    np.log:         ("log", np.log, lambda x: 1 / x),
+    np.log2:        ("log2", np.log2, lambda x: 1 / (x * LN2)),
+    np.log10:       ("log10", np.log10, lambda x: 1 / (x * LN10)),
+    np.log1p:       ("log1p", np.log1p, lambda x: 1 / (1 + x)),
+    np.sqrt:        ("sqrt", np.sqrt, lambda ans: 0.5 / ans),
+    np.cbrt:        ("cbrt", np.cbrt, lambda ans: 1 / (3 * ans**2)),
+    np.square:      ("square", np.square, lambda x: 2 * x),
+    np.reciprocal:  ("reciprocal", np.reciprocal, lambda ans: -ans**2),
+    np.sin:         ("sin", np.sin, lambda x: np.cos(x)),
+    np.cos:         ("cos", np.cos, lambda x: -np.sin(x)),
+    np.tan:         ("tan", np.tan, lambda ans: 1 + ans**2),
+    np.arcsin:      ("arcsin", np.arcsin, lambda x: 1 / np.sqrt(1 - x**2)),
+    np.arccos:      ("arccos", np.arccos, lambda x: -1 / np.sqrt(1 - x**2)),
+    np.arctan:      ("arctan", np.arctan, lambda x: 1 / (1 + x**2)),
+    np.sinh:        ("sinh", np.sinh, lambda x: np.cosh(x)),
+    np.cosh:        ("cosh", np.cosh, lambda x: np.sinh(x)),
+    np.tanh:        ("tanh", np.tanh, lambda ans: 1 - ans**2),
+    np.arcsinh:     ("arcsinh", np.arcsinh, lambda x: 1 / np.sqrt(x**2 + 1)),
+    np.arccosh:     ("arccosh", np.arccosh, lambda x: 1 / np.sqrt(x**2 - 1)),
+    np.arctanh:     ("arctanh", np.arctanh, lambda x: 1 / (1 - x**2)),
+    np.arctan2:     ("arctan2", np.arctan2, lambda x, y: y / (x**2 + y**2),
+                     lambda x, y: -x / (x**2 + y**2)),
+    np.hypot:       ("hypot", np.hypot, lambda x, ans: x / ans, lambda y, ans: y / ans),
+    np.maximum:     ("maximum", np.maximum, lambda x, y: _balanced_greater(x, y),
+                     lambda x, y: _balanced_greater(y, x)),
+    np.minimum:     ("minimum", np.minimum, lambda x, y: _balanced_greater(y, x),
+                     lambda x, y: _balanced_greater(x, y)),
+    np.fmax:        ("fmax", np.fmax, lambda x, y: _balanced_greater(x, y) + np.isnan(y),
+                     lambda x, y: _balanced_greater(y, x) + np.isnan(x)),
+    np.fmin:        ("fmin", np.fmin, lambda x, y: _balanced_greater(y, x) + np.isnan(y),
+                     lambda x, y: _balanced_greater(x, y) + np.isnan(x)),
+    np.logaddexp:   ("logaddexp", np.logaddexp, lambda x, ans: np.exp(x - ans),
+                     lambda y, ans: np.exp(y - ans)),
+    np.logaddexp2:  ("logaddexp2", np.logaddexp2, lambda x, ans: np.exp2(x - ans),
+                     lambda y, ans: np.exp2(y - ans)),
+    np.deg2rad:     ("deg2rad", np.deg2rad, lambda: np.pi / 180),
+    np.rad2deg:     ("rad2deg", np.rad2deg, lambda: 180 / np.pi),
+    np.remainder:   ("remainder", operator.mod, 1, lambda x, y: -np.floor_divide(x, y)),
+    np.fmod:        ("fmod", np.fmod, 1, lambda x, y: -np.trunc(x / y)),
+    np.copysign:    ("copysign", np.copysign, lambda x, ans: np.sign(x) * np.sign(ans), None),
+    np.ldexp:       ("ldexp", np.ldexp, lambda y: np.exp2(y), None),
+}
+
+NONDIFFERENTIABLE = [
+    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+    np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
+    np.isnan, np.isinf, np.isfinite, np.signbit,
+    np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
+    np.left_shift, np.right_shift, np.gcd, np.lcm,
+    np.spacing, np.nextafter,
+]
+
+# Piecewise constant: derivative zero wherever it exists.
+PIECEWISE_CONSTANT = [
+    np.floor, np.ceil, np.trunc, np.rint, np.sign, np.floor_divide, np.heaviside,
+]
+# fmt: on
+
+_primitives = {}
+for _ufunc, (_name, _impl, *_partials) in DIFFERENTIABLE.items():
+    _primitives[_name] = register_ufunc(_ufunc, elementwise(_name, _impl, *_partials))
+for _ufunc in NONDIFFERENTIABLE + PIECEWISE_CONSTANT:
+    register_ufunc(_ufunc, nondifferentiable(_ufunc.__name__, _ufunc))
+
+# The primitives the box's operators call directly.
+add_p = _primitives["add"]
+subtract_p = _primitives["subtract"]
+multiply_p = _primitives["multiply"]
+divide_p = _primitives["divide"]
+power_p = _primitives["power"]
+negative_p = _primitives["negative"]
+absolute_p = _primitives["absolute"]
+remainder_p = _primitives["remainder"]
+less_p = UFUNCS[np.less]
+less_equal_p = UFUNCS[np.less_equal]
+greater_p = UFUNCS[np.greater]
+greater_equal_p = UFUNCS[np.greater_equal]
+equal_p = UFUNCS[np.equal]
+not_equal_p = UFUNCS[np.not_equal]
+
+
+# ---- complex parts and casts: linear maps ----
+# The conjugate of a real value is itself; on complex values conj is linear
+# over the reals and its transpose is conj again.
+conjugate_p = register_ufunc(np.conjugate, linear(
+    "conjugate", np.conjugate, lambda g, shapes, params, which: (np.conjugate(g),)))
+real_p = linear("real", np.real, lambda g, shapes, params, which: (np.real(g),))
+imag_p = linear("imag", np.imag, lambda g, shapes, params, which: (-1j * np.real(g),))
+
+
+@implements(np.real)
+def real(val):
+    return real_p(val)
+
+
+@implements(np.imag)
+def imag(val):
+    return imag_p(val)
+
+
+def _astype(x, dtype):
+    return x.astype(dtype) if hasattr(x, "astype") else np.dtype(dtype).type(x)
+
+
+def _astype_vjp(g, res, params, which):
+    (x,), _ = res
+    return (astype(g, np.result_type(x)),)
+
+
+astype_p = Primitive(
+    "astype", _astype,
+    jvp=lambda tangents, args, ans, params: None if tangents[0] is None
+    else astype(tangents[0], params["dtype"]),
+    vjp=_astype_vjp,
+)
+astype_int_p = nondifferentiable("astype_int", _astype)
+
+
+def astype(x, dtype):
+    """x.astype(dtype) on a traced value: a float cast is differentiable."""
+    dtype = np.dtype(dtype)
+    return (astype_p if dtype.kind in "fc" else astype_int_p)(x, dtype=dtype)
