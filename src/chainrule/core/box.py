@@ -100,6 +100,10 @@ class Box:
 
     # ---- the two NumPy protocols ----
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if len(inputs) == 1 and method == "__call__" and not kwargs:
+            prim = UFUNCS.get(ufunc)  # f(x) with x ours: no trace to search for
+            if prim is not None:
+                return self._trace.process(prim, inputs, _NO_PARAMS)
         return dispatch_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -167,34 +171,13 @@ class Box:
     put = _mutation(".put()")
     itemset = _mutation(".itemset()")
 
-    # ---- arithmetic: direct to the primitives, no NumPy dispatch on the way ----
-    def __add__(self, other): return bind(ew.add_p, self, other)
-    def __radd__(self, other): return bind(ew.add_p, other, self)
-    def __sub__(self, other): return bind(ew.subtract_p, self, other)
-    def __rsub__(self, other): return bind(ew.subtract_p, other, self)
-    def __mul__(self, other): return bind(ew.multiply_p, self, other)
-    def __rmul__(self, other): return bind(ew.multiply_p, other, self)
-    def __truediv__(self, other): return bind(ew.divide_p, self, other)
-    def __rtruediv__(self, other): return bind(ew.divide_p, other, self)
-    def __pow__(self, other): return bind(ew.power_p, self, other)
-    def __rpow__(self, other): return bind(ew.power_p, other, self)
-    def __mod__(self, other): return bind(ew.remainder_p, self, other)
-    def __rmod__(self, other): return bind(ew.remainder_p, other, self)
+    # ---- arithmetic: operators go straight to their primitives (see the end
+    # of this module), without NumPy's dispatch on the way ----
     def __floordiv__(self, other): return np.floor_divide(self, other)
     def __rfloordiv__(self, other): return np.floor_divide(other, self)
-    def __neg__(self): return bind(ew.negative_p, self)
     def __pos__(self): return self
-    def __abs__(self): return bind(ew.absolute_p, self)
     def __matmul__(self, other): return np.matmul(self, other)
     def __rmatmul__(self, other): return np.matmul(other, self)
-
-    # comparisons give plain boolean arrays: they carry no derivative
-    def __lt__(self, other): return bind(ew.less_p, self, other)
-    def __le__(self, other): return bind(ew.less_equal_p, self, other)
-    def __gt__(self, other): return bind(ew.greater_p, self, other)
-    def __ge__(self, other): return bind(ew.greater_equal_p, self, other)
-    def __eq__(self, other): return bind(ew.equal_p, self, other)
-    def __ne__(self, other): return bind(ew.not_equal_p, self, other)
 
     def __getitem__(self, index):
         return indexing.getitem(self, index)
@@ -252,5 +235,55 @@ class Box:
         return ew.astype(self, dtype)
 
 
+_NO_PARAMS = {}
+_SCALARS = frozenset({float, int, np.float64})
+
+
+def _operator(prim, reflected=False):
+    """An operator method calling `prim`; a plain scalar partner cannot
+    belong to a deeper trace, so such calls skip the search in `bind`."""
+    if reflected:
+        def method(self, other):
+            if type(other) in _SCALARS:
+                return self._trace.process(prim, (other, self), _NO_PARAMS)
+            return bind(prim, other, self)
+    else:
+        def method(self, other):
+            if type(other) in _SCALARS:
+                return self._trace.process(prim, (self, other), _NO_PARAMS)
+            return bind(prim, self, other)
+    method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
+    return method
+
+
+def _unary_operator(prim):
+    def method(self):
+        return self._trace.process(prim, (self,), _NO_PARAMS)
+    return method
+
+
 from ..rules import elementwise as ew  # noqa: E402  (rules import the core)
 from ..rules import indexing  # noqa: E402
+
+# operator -> (primitive, name of the reflected operator or None)
+_OPERATORS = {
+    "__add__": (ew.add_p, "__radd__"),
+    "__sub__": (ew.subtract_p, "__rsub__"),
+    "__mul__": (ew.multiply_p, "__rmul__"),
+    "__truediv__": (ew.divide_p, "__rtruediv__"),
+    "__pow__": (ew.power_p, "__rpow__"),
+    "__mod__": (ew.remainder_p, "__rmod__"),
+    # comparisons give plain boolean arrays: they carry no derivative
+    "__lt__": (ew.less_p, None),
+    "__le__": (ew.less_equal_p, None),
+    "__gt__": (ew.greater_p, None),
+    "__ge__": (ew.greater_equal_p, None),
+    "__eq__": (ew.equal_p, None),
+    "__ne__": (ew.not_equal_p, None),
+}
+for _name, (_prim, _reflected) in _OPERATORS.items():
+    setattr(Box, _name, _operator(_prim))
+    if _reflected:
+        setattr(Box, _reflected, _operator(_prim, reflected=True))
+Box.__neg__ = _unary_operator(ew.negative_p)
+Box.__abs__ = _unary_operator(ew.absolute_p)

@@ -7,6 +7,7 @@ a result with a zero tangent is returned unboxed, as a constant.
 
 from .box import Box
 from .trace import Trace, bind
+from .tree import rebuild
 
 
 class DualBox(Box):
@@ -36,17 +37,23 @@ class DualTrace(Trace):
     def process(self, prim, args, params):
         vals = list(args)
         tangents = [None] * len(args)
+        outer = False
         for i, a in enumerate(args):
-            if type(a) is DualBox and a._trace is self:
-                vals[i] = a._value
-                tangents[i] = a._tangent
-        ans = bind(prim, *vals, **params)
+            if isinstance(a, Box):
+                if a._trace is self:
+                    v = vals[i] = a._value
+                    tangents[i] = a._tangent
+                    if isinstance(v, Box):
+                        outer = True
+                else:
+                    outer = True
+        ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
         if not prim.differentiable:
             return ans
         t = prim.jvp(tangents, vals, ans, params)
         if prim.multiple_results:
             t = t if t is not None else [None] * len(ans)
-            return type(ans)(a if ta is None else DualBox(a, ta, self) for a, ta in zip(ans, t))
+            return rebuild(ans, (a if ta is None else DualBox(a, ta, self) for a, ta in zip(ans, t)))
         if t is None:
             return ans
         return DualBox(ans, t, self)

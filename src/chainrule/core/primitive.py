@@ -82,40 +82,31 @@ def elementwise(name, impl, *partials):
         >>> tanh_p = elementwise("tanh", np.tanh, lambda ans: 1 - ans**2)
     """
     n = len(partials)
-    # Each partial becomes (kind, function, indices into the residual tuple);
-    # kind is "fn", or the constants "one", "minus_one", "zero".
-    plan = []
     needed = set()
+    times = []  # per argument: (t, res) -> t * partial, or None for no dependence
     for p in partials:
         if p is None:
-            plan.append(("zero", None, ()))
-        elif p == 1 and not callable(p):
-            plan.append(("one", None, ()))
-        elif p == -1 and not callable(p):
-            plan.append(("minus_one", None, ()))
+            times.append(None)
+        elif not callable(p) and p == 1:
+            times.append(lambda t, res: t)
+        elif not callable(p) and p == -1:
+            times.append(lambda t, res: -t)
         else:
             code = p.__code__
             names = code.co_varnames[:code.co_argcount]
             idx = tuple(n if a == "ans" else _ARG_NAMES.index(a) for a in names)
             needed.update(idx)
-            plan.append(("fn", p, idx))
-    plan = tuple(plan)
-    keep = tuple(k in needed for k in range(n + 1))
-
-    def save(args, ans, params):
-        return tuple([a if k else None for a, k in zip((*args, ans), keep)])
+            times.append(_times_partial(p, idx))
+    times = tuple(times)
+    save = _saver(n, tuple(k in needed for k in range(n + 1)))
 
     def times_partial(i, t, res):
-        kind, fn, idx = plan[i]
-        if kind == "fn":
-            return t * fn(*[res[k] for k in idx])
-        if kind == "one":
-            return t
-        if kind == "minus_one":
-            return -t
-        return None
+        f = times[i]
+        return None if f is None else f(t, res)
 
     def vjp(g, res, params, which):
+        if len(which) == 1:
+            return [times_partial(which[0], g, res)]
         return [times_partial(i, g, res) for i in which]
 
     def jvp(tangents, args, ans, params):
@@ -134,6 +125,32 @@ def elementwise(name, impl, *partials):
     prim.partials = partials
     prim.elementwise = True
     return prim
+
+
+def _times_partial(p, idx):
+    """(t, res) -> t * p(res[i] for i in idx), unrolled for speed."""
+    if len(idx) == 0:
+        return lambda t, res: t * p()
+    if len(idx) == 1:
+        a, = idx
+        return lambda t, res: t * p(res[a])
+    if len(idx) == 2:
+        a, b = idx
+        return lambda t, res: t * p(res[a], res[b])
+    return lambda t, res: t * p(*[res[k] for k in idx])
+
+
+def _saver(n, keep):
+    """save(args, ans, params) -> (x, ..., ans), with None for unneeded values."""
+    if n == 1:
+        kx, ka = keep
+        return lambda args, ans, params: (args[0] if kx else None, ans if ka else None)
+    if n == 2:
+        kx, ky, ka = keep
+        return lambda args, ans, params: (args[0] if kx else None, args[1] if ky else None,
+                                          ans if ka else None)
+    return lambda args, ans, params: tuple(
+        [a if k else None for a, k in zip((*args, ans), keep)])
 
 
 # --------------------------------------------------------------------------

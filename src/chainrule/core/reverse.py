@@ -13,6 +13,7 @@ import numpy as np
 
 from .box import Box
 from .trace import Trace, bind
+from .tree import rebuild
 
 
 class ReverseBox(Box):
@@ -51,19 +52,43 @@ class ReverseTrace(Trace):
         return ReverseBox(value, self, len(self.tape) - 1)
 
     def _unbox(self, args):
+        """Split args into values one level down, the positions of this
+        trace's boxes, their tape references, and whether any value is still
+        a box of an outer level (then the primitive must be bound again)."""
         vals = list(args)
         which = []
         parents = []
-        for i, a in enumerate(args):
-            if type(a) is ReverseBox and a._trace is self:
-                vals[i] = a._value
-                which.append(i)
-                parents.append(a._node)
-        return vals, tuple(which), tuple(parents)
+        outer = False
+        i = 0
+        for a in args:
+            if isinstance(a, Box):
+                if a._trace is self:
+                    v = vals[i] = a._value
+                    which.append(i)
+                    parents.append(a._node)
+                    if isinstance(v, Box):
+                        outer = True
+                else:
+                    outer = True
+            i += 1
+        return vals, which, parents, outer
 
     def process(self, prim, args, params):
-        vals, which, parents = self._unbox(args)
-        ans = bind(prim, *vals, **params)
+        # Fast paths first: when only one argument is boxed it is ours, since
+        # this trace was chosen as the innermost among the boxed arguments.
+        if len(args) == 1:
+            (box,) = args
+            v = box._value
+            vals, which, parents = (v,), (0,), (box._node,)
+            ans = bind(prim, v, **params) if isinstance(v, Box) else prim.impl(v, **params)
+        elif len(args) == 2 and not isinstance(args[1], Box) and isinstance(args[0], Box):
+            box, c = args
+            v = box._value
+            vals, which, parents = (v, c), (0,), (box._node,)
+            ans = bind(prim, v, c, **params) if isinstance(v, Box) else prim.impl(v, c, **params)
+        else:
+            vals, which, parents, outer = self._unbox(args)
+            ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
         if not prim.differentiable:
             return ans
         tape = self.tape
@@ -71,13 +96,13 @@ class ReverseTrace(Trace):
         if prim.multiple_results:
             tape.append((prim, prim.save(vals, ans, params), params, which, parents,
                          tuple(_shape(a) for a in ans)))
-            return type(ans)(ReverseBox(a, self, (index, k)) for k, a in enumerate(ans))
+            return rebuild(ans, (ReverseBox(a, self, (index, k)) for k, a in enumerate(ans)))
         tape.append((prim, prim.save(vals, ans, params), params, which, parents, _shape(ans)))
         return ReverseBox(ans, self, index)
 
     def process_custom(self, prim, args):
         """Record a `custom_vjp` block: its own code gives value and backprop."""
-        vals, which, parents = self._unbox(args)
+        vals, which, parents, _ = self._unbox(args)
         ans, backprop = prim.run_with_backprop(*vals)
         self.tape.append((prim, backprop, {}, which, parents, _shape(ans)))
         return ReverseBox(ans, self, len(self.tape) - 1)
@@ -111,8 +136,15 @@ class ReverseTrace(Trace):
             if prim.multiple_results:
                 g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
             for ref, gi in zip(parents, prim.vjp(g, res, params, which)):
-                if gi is not None:
+                if gi is None:
+                    continue
+                if type(ref) is not int:
                     _accumulate(cts, tape, ref, gi)
+                    continue
+                if _shape(gi) != tape[ref][5]:
+                    gi = unbroadcast(gi, tape[ref][5])
+                old = cts[ref]
+                cts[ref] = gi if old is None else old + gi
         if inputs is None:
             return [cts[k] for k, node in enumerate(tape) if node is not None and node[0] is None]
         return [cts[b._node] for b in inputs]
@@ -142,10 +174,8 @@ def _accumulate(cts, tape, ref, g):
 
 
 def _shape(x):
-    try:
-        return x.shape
-    except AttributeError:
-        return np.shape(x)
+    shape = getattr(x, "shape", None)
+    return np.shape(x) if shape is None else shape
 
 
 def unbroadcast(g, shape):

@@ -47,3 +47,16 @@ def tree_map(fun, tree, *rest):
     leaves, spec = tree_flatten(tree)
     others = [tree_flatten(r)[0] for r in rest]
     return tree_unflatten(spec, [fun(*xs) for xs in zip(leaves, *others)])
+
+
+def rebuild(like, items):
+    """A tuple of the same type as `like` (plain, list or namedtuple) from items.
+
+    Example:
+        >>> rebuild((1, 2), [3, 4])
+        (3, 4)
+    """
+    items = list(items)
+    if hasattr(like, "_fields"):
+        return type(like)(*items)
+    return type(like)(items)
