@@ -56,7 +56,8 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if -1 in shape:
         known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
         total = size(a)
-        shape = tuple(total // known if known else 0 if n == -1 else n for n in shape)
+        missing = total // known if known else 0
+        shape = tuple(missing if n == -1 else n for n in shape)
     if shape == np.shape(a):
         return a
     return reshape_p(a, shape=shape)
