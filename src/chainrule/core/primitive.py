@@ -106,7 +106,8 @@ def elementwise(name, impl, *partials):
 
     def vjp(g, res, params, which):
         if len(which) == 1:
-            return [times_partial(which[0], g, res)]
+            f = times[which[0]]
+            return (None if f is None else f(g, res),)
         return [times_partial(i, g, res) for i in which]
 
     def jvp(tangents, args, ans, params):
@@ -176,7 +177,8 @@ def linear(name, impl, transpose, nlinear=1):
             return None
         ts = [np.zeros(np.shape(a), _float_dtype(a)) if t is None else t
               for t, a in zip(ts, args)]
-        return impl(*ts, *args[nlinear:], **params)
+        # bind, not impl: tangents may be boxes of other levels (batched, nested)
+        return prim(*ts, *args[nlinear:], **params)
 
     prim = Primitive(name, impl, jvp=jvp, vjp=transpose, save=save_shapes)
     prim.linear = True

@@ -98,7 +98,11 @@ class ReverseTrace(Trace):
                          tuple(_shape(a) for a in ans)))
             return rebuild(ans, (ReverseBox(a, self, (index, k)) for k, a in enumerate(ans)))
         tape.append((prim, prim.save(vals, ans, params), params, which, parents, _shape(ans)))
-        return ReverseBox(ans, self, index)
+        box = _new_box(ReverseBox)  # cheaper than calling __init__ on this hot path
+        box._value = ans
+        box._trace = self
+        box._node = index
+        return box
 
     def process_custom(self, prim, args):
         """Record a `custom_vjp` block: its own code gives value and backprop."""
@@ -148,6 +152,9 @@ class ReverseTrace(Trace):
         if inputs is None:
             return [cts[k] for k, node in enumerate(tape) if node is not None and node[0] is None]
         return [cts[b._node] for b in inputs]
+
+
+_new_box = object.__new__
 
 
 def _index(ref):
