@@ -11,12 +11,13 @@ from .core.errors import (
     ChainruleError, LeakError, MutationError, NoRuleError,
     NonDifferentiableInputError, NonScalarOutputError,
 )
+from .complex_step import ComplexStepError, cs_jvp
 from .custom import custom_vjp
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "jvp", "hvp", "custom_vjp",
-    "ChainruleError", "LeakError", "MutationError", "NoRuleError",
+    "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp",
+    "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
     "NonDifferentiableInputError", "NonScalarOutputError",
 ]
