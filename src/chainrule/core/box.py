@@ -7,6 +7,8 @@ functions read the registries of `chainrule.core.primitive` and nothing
 else; anything not registered raises an error that names it.
 """
 
+import sys
+
 import numpy as np
 
 from .errors import LeakError, MutationError, NoRuleError
@@ -29,7 +31,7 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
         )
     kwargs.pop("out", None)
     if method == "__call__":
-        prim = UFUNCS.get(ufunc)
+        prim = UFUNCS.get(ufunc) or _scipy_ufunc(ufunc)
         if prim is None:
             raise NoRuleError(_no_rule_message(_ufunc_name(ufunc, method)))
         if kwargs:
@@ -42,6 +44,15 @@ def dispatch_ufunc(ufunc, method, inputs, kwargs):
     if handler is None:
         raise NoRuleError(_no_rule_message(_ufunc_name(ufunc, method)))
     return handler(*inputs, **kwargs)
+
+
+def _scipy_ufunc(ufunc):
+    """The rules of SciPy's special-function ufuncs register on first use, so
+    that chainrule does not import SciPy unless the code being traced does."""
+    if type(ufunc).__module__ == "numpy" and "scipy.special" in sys.modules:
+        import chainrule.scipy.special  # noqa: F401  (registers the rules)
+        return UFUNCS.get(ufunc)
+    return None
 
 
 def dispatch_function(func, args, kwargs):

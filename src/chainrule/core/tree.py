@@ -20,7 +20,7 @@ def tree_flatten(tree):
 
 def _flatten(tree, leaves):
     kind = type(tree)
-    if kind is tuple or kind is list:
+    if kind is tuple or kind is list or (isinstance(tree, tuple) and hasattr(tree, "_fields")):
         return (kind, tuple(_flatten(t, leaves) for t in tree))
     if kind is dict:
         keys = sorted(tree)
@@ -39,7 +39,7 @@ def _unflatten(spec, leaves):
         return next(leaves)
     if spec[0] is dict:
         return {k: _unflatten(s, leaves) for k, s in zip(spec[1], spec[2])}
-    return spec[0](_unflatten(s, leaves) for s in spec[1])
+    return rebuild(spec[0], [_unflatten(s, leaves) for s in spec[1]])
 
 
 def tree_map(fun, tree, *rest):
@@ -50,13 +50,13 @@ def tree_map(fun, tree, *rest):
 
 
 def rebuild(like, items):
-    """A tuple of the same type as `like` (plain, list or namedtuple) from items.
+    """A sequence of the type of `like` (tuple, list or namedtuple; an
+    instance or the type itself) holding `items`.
 
     Example:
         >>> rebuild((1, 2), [3, 4])
         (3, 4)
     """
+    kind = like if isinstance(like, type) else type(like)
     items = list(items)
-    if hasattr(like, "_fields"):
-        return type(like)(*items)
-    return type(like)(items)
+    return kind._make(items) if hasattr(kind, "_fields") else kind(items)

@@ -1,0 +1,218 @@
+"""scipy.linalg on traced values: `from chainrule.scipy import linalg`.
+
+cho_factor, cho_solve, solve_triangular, expm, logm, sqrtm and cholesky are
+differentiable (and equal to SciPy's on plain arrays); solve, inv, det, eigh,
+svd and norm map to their numpy.linalg rules; any other name is SciPy's own.
+
+Matrix functions f (expm, logm, sqrtm) share one rule: the derivative of f at
+A along E is the top-right block of f([[A, E], [0, A]]) (the Frechet
+derivative), and its adjoint is the same with A^T in place of A.
+"""
+
+import numpy as np
+import scipy.linalg as _sl
+
+from ..core.errors import NoRuleError
+from ..core.primitive import Primitive
+from ..core.trace import Box
+from ..rules.linalg import _T, _col
+
+
+def _traced(*values):
+    return any(isinstance(v, Box) for v in values)
+
+
+# ---- matrix functions ----
+def _frechet(prim, a, e):
+    """The derivative of the matrix function `prim` at a along e."""
+    n = np.shape(a)[-1]
+    top, bottom = np.eye(2 * n)[:n], np.eye(2 * n)[n:]  # [I 0] and [0 I]
+    big = _T(top) @ a @ top + _T(top) @ e @ bottom + _T(bottom) @ a @ bottom
+    return top @ prim(big) @ _T(bottom)
+
+
+def _matrix_function(name, impl):
+    def jvp(tangents, args, ans, params):
+        return _frechet(prim, args[0], tangents[0])
+
+    def vjp(g, a, params, which):
+        return [_frechet(prim, _T(a), g)]
+
+    prim = Primitive(name, impl, jvp, vjp, save=lambda args, ans, params: args[0])
+    return prim
+
+
+expm_p = _matrix_function("expm", _sl.expm)
+logm_p = _matrix_function("logm", _sl.logm)
+sqrtm_p = _matrix_function("sqrtm", _sl.sqrtm)
+
+
+def expm(A):
+    """The matrix exponential (stacks allowed), differentiable.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.grad(lambda a: np.sum(expm(a)))(np.zeros((2, 2)))
+        array([[1., 1.],
+               [1., 1.]])
+    """
+    return expm_p(A)
+
+
+def logm(A, **kwargs):
+    """The principal matrix logarithm, differentiable (SciPy's own on plain arrays)."""
+    return logm_p(A) if _traced(A) else _sl.logm(A, **kwargs)
+
+
+def sqrtm(A, **kwargs):
+    """The principal matrix square root, differentiable (SciPy's own on plain arrays)."""
+    return sqrtm_p(A) if _traced(A) else _sl.sqrtm(A, **kwargs)
+
+
+# ---- triangular solves ----
+# x = op(T)^-1 b, T the triangle of a that is read, op(T) = T or T^T.
+# dx = op(T)^-1 (db - op(dT) x);  gb = op(T)^-T g,  gT = -tri(op^T(gb x^T)).
+def _mask(n, lower, unit_diagonal):
+    tri = np.tri(n) if lower else np.tri(n).T
+    return tri - np.eye(n) if unit_diagonal else tri
+
+
+def _op(x, trans):
+    return _T(x) if trans else x
+
+
+def _solve_triangular_jvp(tangents, args, ans, params):
+    (a, _), (ta, tb) = args, tangents
+    rhs = 0 if tb is None else tb
+    if ta is not None:
+        dt = ta * _mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
+        rhs = rhs - _op(dt, params["trans"]) @ ans
+    return solve_triangular_p(a, rhs, **params)
+
+
+def _solve_triangular_vjp(g, res, params, which):
+    (a, _), x = res
+    gb = solve_triangular_p(a, g, **{**params, "trans": 1 - params["trans"]})
+    mask = _mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
+    return [-_op(gb @ _T(x), params["trans"]) * mask if i == 0 else gb for i in which]
+
+
+solve_triangular_p = Primitive(
+    "solve_triangular",
+    lambda a, b, trans, lower, unit_diagonal: _sl.solve_triangular(
+        a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal),
+    _solve_triangular_jvp, _solve_triangular_vjp)
+
+_TRANS = {0: 0, "N": 0, 1: 1, "T": 1}
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False,
+                     overwrite_b=False, check_finite=True):
+    """Solve op(T) x = b for the triangle T of a (scipy.linalg.solve_triangular).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.grad(lambda b: np.sum(solve_triangular(2 * np.eye(2), b)))(np.ones(2))
+        array([0.5, 0.5])
+    """
+    if not _traced(a, b):
+        return _sl.solve_triangular(a, b, trans, lower, unit_diagonal, overwrite_b, check_finite)
+    if trans not in _TRANS:
+        raise NoRuleError(f"solve_triangular(trans={trans!r}) conjugates; chainrule "
+                          "differentiates trans=0 ('N') and 1 ('T') only")
+    params = dict(trans=_TRANS[trans], lower=bool(lower), unit_diagonal=bool(unit_diagonal))
+    if np.ndim(b) == 1:
+        return np.squeeze(solve_triangular_p(a, _col(b), **params), -1)
+    return solve_triangular_p(a, b, **params)
+
+
+# ---- Cholesky ----
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """The Cholesky factor, upper by default, reading that triangle of a (as SciPy)."""
+    if not _traced(a):
+        return _sl.cholesky(a, lower, overwrite_a, check_finite)
+    return np.linalg.cholesky(a, upper=not lower)
+
+
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """(c, lower) as SciPy returns it: the factor in one triangle of c, a's
+    entries in the other (which cho_solve ignores).
+
+    Example:
+        >>> import chainrule as cr
+        >>> f = lambda a: np.sum(cho_solve(cho_factor(a), np.ones(2)))
+        >>> cr.grad(f)(np.eye(2)) + 0.0  # the lower triangle is not read
+        array([[-1., -2.],
+               [ 0., -1.]])
+    """
+    if not _traced(a):
+        return _sl.cho_factor(a, lower, overwrite_a, check_finite)
+    n = np.shape(a)[-1]
+    factor = np.linalg.cholesky(a, upper=not lower)
+    other = np.tri(n, k=-1).T if lower else np.tri(n, k=-1)  # the triangle not read
+    return factor + a * other, lower
+
+
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """Solve A x = b from cho_factor(A): two triangular solves."""
+    c, lower = c_and_lower
+    if not _traced(c, b):
+        return _sl.cho_solve(c_and_lower, b, overwrite_b, check_finite)
+    # A = L L^T: x = L^-T (L^-1 b);  A = U^T U: x = U^-1 (U^-T b).
+    y = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
+    return solve_triangular(c, y, trans=1 if lower else 0, lower=lower)
+
+
+# ---- the numpy.linalg equivalents, for code written against scipy.linalg ----
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    """scipy.linalg.solve; on traced values the general solver (assume_a must be general)."""
+    if not _traced(a, b):
+        return _sl.solve(a, b, lower=lower, overwrite_a=overwrite_a, overwrite_b=overwrite_b,
+                         check_finite=check_finite, assume_a=assume_a, transposed=transposed)
+    if assume_a not in (None, "gen", "general"):
+        raise NoRuleError(f"chainrule.scipy.linalg.solve(assume_a={assume_a!r}) on traced "
+                          "values: only the general solver is differentiated")
+    return np.linalg.solve(_T(a) if transposed else a, b)
+
+
+def inv(a, overwrite_a=False, check_finite=True):
+    """scipy.linalg.inv."""
+    return np.linalg.inv(a) if _traced(a) else _sl.inv(a, overwrite_a, check_finite)
+
+
+def det(a, overwrite_a=False, check_finite=True):
+    """scipy.linalg.det."""
+    return np.linalg.det(a) if _traced(a) else _sl.det(a, overwrite_a, check_finite)
+
+
+def eigh(a, b=None, *, lower=True, eigvals_only=False, **kwargs):
+    """scipy.linalg.eigh for a standard (b=None) problem on traced values."""
+    if not _traced(a, b):
+        return _sl.eigh(a, b, lower=lower, eigvals_only=eigvals_only, **kwargs)
+    if b is not None or kwargs:
+        raise NoRuleError("chainrule.scipy.linalg.eigh on traced values: only a, lower "
+                          "and eigvals_only are supported")
+    uplo = "L" if lower else "U"
+    return np.linalg.eigvalsh(a, uplo) if eigvals_only else tuple(np.linalg.eigh(a, uplo))
+
+
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    """scipy.linalg.svd."""
+    if not _traced(a):
+        return _sl.svd(a, full_matrices, compute_uv, overwrite_a, check_finite, lapack_driver)
+    out = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out
+
+
+def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):
+    """scipy.linalg.norm."""
+    if not _traced(a):
+        return _sl.norm(a, ord, axis, keepdims, check_finite)
+    return np.linalg.norm(a, ord, axis, keepdims)
+
+
+def __getattr__(name):
+    """Every other name is scipy.linalg's own (it refuses traced values clearly)."""
+    return getattr(_sl, name)
