@@ -39,6 +39,11 @@ def _belongs(x, trace):
     return isinstance(x, (ReverseBox, DualBox)) and x._trace is trace
 
 
+def _float_dtype(x):
+    dtype = np.result_type(raw(x))
+    return dtype if dtype.kind in "fc" else np.float64
+
+
 def _zeros_like(x):
     return np.zeros(np.shape(x), np.result_type(raw(x)))
 
@@ -108,7 +113,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         if _belongs(out, trace):
             value = out._value
             grads = _gather(boxed, nums,
-                            lambda boxes: trace.backward([out], [np.ones_like(raw(value)) * 1.0], boxes))
+                            lambda boxes: trace.backward([out], [np.ones((), _float_dtype(value))], boxes))
         else:
             value = out
             grads = _gather(boxed, nums, lambda boxes: [None] * len(boxes))

@@ -1,0 +1,252 @@
+"""Vectorisation and whole Jacobians: vmap, jacfwd, jacrev, jacobian, hessian.
+
+`vmap` runs a function written for one example on a batch of them, as one
+call of each primitive on the stacked batch (a `BatchTrace` level). The
+Jacobians are vmaps of the two modes: `jacfwd` pushes every basis tangent
+through `jvp` at once (the tangents carry an extra batch axis), `jacrev`
+pulls every basis cotangent back through `vjp` at once. So the Jacobian of
+a function of 200 inputs costs one batched forward pass, not 200 passes.
+"""
+
+import numpy as np
+
+from .api import vjp, jvp
+from .core.batch import BatchTrace
+from .core.tree import tree_flatten, tree_unflatten
+from .rules import batching
+
+
+def vmap(fun, in_axes=0, out_axes=0):
+    """Return fun mapped over an axis of its arguments, in one vectorised call.
+
+    in_axes is an int (the batch axis of every positional argument) or a
+    tuple with one int or None (not batched) per positional argument; it
+    applies to every array in a nested argument. Each output gets the batch
+    axis at out_axes.
+
+    Example:
+        >>> import numpy as np
+        >>> vmap(lambda x, y: x @ y, in_axes=(0, None))(np.ones((5, 3)), np.ones((3, 2))).shape
+        (5, 2)
+    """
+    def batched_fun(*args, **kwargs):
+        batching.install()
+        axes = _in_axes(in_axes, len(args))
+        size = _batch_size(args, axes)
+        trace = BatchTrace(size)
+        args = [a if ax is None else _map(lambda x, ax=ax: trace.box(np.moveaxis(x, ax, 0)), a)
+                for a, ax in zip(args, axes)]
+        out = fun(*args, **kwargs)
+        return _map(lambda y: np.moveaxis(trace.unbox(y), 0, out_axes), out)
+
+    batched_fun.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
+    return batched_fun
+
+
+def _map(f, tree):
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten(spec, [f(x) for x in leaves])
+
+
+def _in_axes(in_axes, nargs):
+    if in_axes is None or isinstance(in_axes, (int, np.integer)):
+        return (in_axes,) * nargs
+    in_axes = tuple(in_axes)
+    if len(in_axes) != nargs:
+        raise ValueError(f"vmap got in_axes for {len(in_axes)} arguments but fun was called with {nargs}")
+    return in_axes
+
+
+def _batch_size(args, axes):
+    size = None
+    for n, (a, ax) in enumerate(zip(args, axes)):
+        if ax is None:
+            continue
+        for x in tree_flatten(a)[0]:
+            shape = np.shape(x)
+            if not -len(shape) <= ax < len(shape):
+                raise ValueError(f"vmap in_axes={ax} for argument {n} of shape {shape}: no such axis")
+            if size is not None and shape[ax] != size:
+                raise ValueError(f"vmap got batch sizes {size} and {shape[ax]} (argument {n}); "
+                                 "every batched argument needs the same size along its axis")
+            size = shape[ax]
+    if size is None:
+        raise ValueError("vmap needs at least one batched argument (in_axes all None)")
+    return size
+
+
+# --------------------------------------------------------------------------
+# Jacobians
+
+def _restrict(fun, args, nums, kwargs):
+    """fun as a function of the arguments named by nums only, and those arguments."""
+    for n in nums:
+        if not -len(args) <= n < len(args):
+            raise TypeError(f"argnums names argument {n} but fun got {len(args)} positional arguments")
+
+    def f(*diff):
+        full = list(args)
+        for n, d in zip(nums, diff):
+            full[n] = d
+        return fun(*full, **kwargs)
+    return f, tuple(args[n] for n in nums)
+
+
+def _basis(leaves, dtype, trace):
+    """The identity matrix cut into one batched box per leaf: row k is the
+    k-th unit vector of the leaves laid end to end."""
+    eye = np.eye(trace.size, dtype=dtype)
+    boxes, start = [], 0
+    for x in leaves:
+        shape = np.shape(x)
+        n = int(np.prod(shape, dtype=np.int64))
+        boxes.append(trace.box(np.reshape(eye[:, start:start + n], (trace.size,) + shape)))
+        start += n
+    return boxes
+
+
+def _total_size(leaves):
+    return sum(int(np.prod(np.shape(x), dtype=np.int64)) for x in leaves)
+
+
+def _dtype(leaves):
+    return np.result_type(float, *[np.result_type(x) for x in leaves])
+
+
+def _split(stacked, leaves, axis):
+    """Cut `stacked` along `axis` (of size total) into blocks shaped per leaf there."""
+    if len(leaves) == 1:
+        shape = np.shape(stacked)
+        return [np.reshape(stacked, shape[:axis] + np.shape(leaves[0]) + shape[axis + 1:])]
+    blocks, start = [], 0
+    for x in leaves:
+        n = int(np.prod(np.shape(x), dtype=np.int64))
+        block = stacked[(slice(None),) * axis + (slice(start, start + n),)]
+        shape = np.shape(block)
+        blocks.append(np.reshape(block, shape[:axis] + np.shape(x) + shape[axis + 1:]))
+        start += n
+    return blocks
+
+
+def _assemble(out_spec, in_spec, single, blocks):
+    """blocks[j][i]: the Jacobian of output leaf j by input leaf i; laid out
+    as the output's structure of the inputs' structure."""
+    per_out = []
+    for row in blocks:
+        tree = tree_unflatten(in_spec, row)
+        per_out.append(tree[0] if single else tree)
+    return tree_unflatten(out_spec, per_out)
+
+
+def jacfwd(fun, argnums=0):
+    """Return a function computing the Jacobian of fun by forward mode.
+
+    All basis tangents go through one batched `jvp`. The Jacobian of an
+    output of shape S by an argument of shape A has shape S + A; argnums may
+    be a tuple (a tuple of Jacobians), and outputs may be nested (the same
+    nesting of Jacobians).
+
+    Example:
+        >>> import numpy as np
+        >>> jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def jac_fun(*args, **kwargs):
+        batching.install()
+        f, primals = _restrict(fun, args, nums, kwargs)
+        in_leaves, in_spec = tree_flatten(primals)
+        trace = BatchTrace(_total_size(in_leaves))
+        tangents = tree_unflatten(in_spec, _basis(in_leaves, _dtype(in_leaves), trace))
+        _, t_out = jvp(f, primals, tangents)
+        out_leaves, out_spec = tree_flatten(t_out)
+        # each output's tangents are (n_in,) + S: the input axis goes last
+        blocks = [_split(np.moveaxis(trace.unbox(t), 0, -1), in_leaves, np.ndim(t))
+                  for t in out_leaves]
+        return _assemble(out_spec, in_spec, isinstance(argnums, int), blocks)
+
+    jac_fun.__name__ = f"jacfwd({getattr(fun, '__name__', 'fun')})"
+    return jac_fun
+
+
+def _jacrev_from(out, vjp_fn, primals, single):
+    """The Jacobian from a vjp: all basis cotangents pulled back at once."""
+    in_leaves, in_spec = tree_flatten(primals)
+    out_leaves, out_spec = tree_flatten(out)
+    trace = BatchTrace(_total_size(out_leaves))
+    cts = tree_unflatten(out_spec, _basis(out_leaves, _dtype(out_leaves), trace))
+    grads = [trace.unbox(g) for g in tree_flatten(vjp_fn(cts))[0]]  # each (n_out,) + A
+    # columns: per input leaf, the rows of every output leaf
+    cols = [_split(g, out_leaves, 0) for g in grads]
+    blocks = [[col[j] for col in cols] for j in range(len(out_leaves))]
+    return _assemble(out_spec, in_spec, single, blocks)
+
+
+def jacrev(fun, argnums=0):
+    """Return a function computing the Jacobian of fun by reverse mode.
+
+    One forward pass records the tape; all basis cotangents go back through
+    it in one batched backward pass. Shapes as for `jacfwd`.
+
+    Example:
+        >>> import numpy as np
+        >>> jacrev(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+        array([2., 4.])
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def jac_fun(*args, **kwargs):
+        batching.install()
+        f, primals = _restrict(fun, args, nums, kwargs)
+        out, vjp_fn = vjp(f, *primals)
+        return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+
+    jac_fun.__name__ = f"jacrev({getattr(fun, '__name__', 'fun')})"
+    return jac_fun
+
+
+def jacobian(fun, argnums=0):
+    """Return a function computing the Jacobian of fun, by the cheaper mode.
+
+    The Jacobian of n inputs and m outputs costs a batch of n tangents
+    forward or of m cotangents backward: forward mode when n <= m, else
+    reverse. The output size is learnt from the taped forward pass that
+    reverse mode needs anyway; choosing forward mode then costs one extra
+    (unbatched) evaluation.
+
+    Example:
+        >>> import numpy as np
+        >>> jacobian(lambda x: np.outer(x, x))(np.array([1.0, 2.0])).shape
+        (2, 2, 2)
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def jac_fun(*args, **kwargs):
+        batching.install()
+        f, primals = _restrict(fun, args, nums, kwargs)
+        out, vjp_fn = vjp(f, *primals)
+        if _total_size(tree_flatten(primals)[0]) <= _total_size(tree_flatten(out)[0]):
+            return jacfwd(fun, argnums)(*args, **kwargs)
+        return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+
+    jac_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'fun')})"
+    return jac_fun
+
+
+def hessian(fun, argnums=0):
+    """Return a function computing the Hessian of scalar fun, shaped A + A.
+
+    Forward over reverse: the forward-mode Jacobian of the reverse-mode
+    gradient. With a tuple argnums the result is the nested tuple of blocks
+    `H[i][j]`, the derivative of the gradient by argument i with respect
+    to argument j.
+
+    Example:
+        >>> import numpy as np
+        >>> hessian(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    return jacfwd(jacrev(fun, argnums), argnums)

@@ -1,0 +1,270 @@
+"""Batching rules: each primitive applied to a whole batch in one call.
+
+A rule `rule(vals, batched, params)` gets the arguments with the batch axis
+at 0 where `batched[i]` is true and returns the batched output (batch axis
+at 0). Most rules only move that axis out of the way: elementwise ops align
+it by inserting length-1 axes so broadcasting pairs examples correctly;
+reductions and shape ops shift the axes they name by one; reshape and
+broadcast_to prepend the batch size; indexing prepends a full slice. A
+primitive with no rule here is applied example by example and stacked
+(`chainrule.core.batch.loop_batch`), so primitives added later still batch.
+
+`install()` attaches the rules (`prim.batch = rule`) to every registered
+primitive that has none yet; it runs again whenever new primitives appear.
+
+Example:
+    >>> import numpy as np
+    >>> from chainrule.core.primitive import UFUNCS
+    >>> install()
+    >>> UFUNCS[np.add].batch([np.ones((4, 3)), np.ones(3)], [True, False], {}).shape
+    (4, 3)
+"""
+
+import string
+
+import numpy as np
+
+from ..core.primitive import PRIMITIVES, UFUNCS
+
+
+def _size(vals, batched):
+    return next(np.shape(v)[0] for v, b in zip(vals, batched) if b)
+
+
+def _lift(v, k, nd):
+    """Batched v of per-example rank k as (B, 1, ..., 1, *shape) of rank 1 + nd,
+    so that NumPy broadcasting lines up examples with per-example values."""
+    if k == nd:
+        return v
+    s = np.shape(v)
+    return np.reshape(v, s[:1] + (1,) * (nd - k) + s[1:])
+
+
+# ---- elementwise: broadcasting with the batch axis lined up ----
+def elementwise_rule(prim):
+    """The rule of a primitive that broadcasts its arguments element by element."""
+    def rule(vals, batched, params):
+        ranks = [np.ndim(v) - b for v, b in zip(vals, batched)]
+        nd = max(ranks)
+        vals = [_lift(v, k, nd) if b else v for v, b, k in zip(vals, batched, ranks)]
+        return prim(*vals, **params)
+    return rule
+
+
+# ---- axes named in params: shift by one past the batch axis ----
+def _shift(axis):
+    """Non-negative axes move one place right; negative ones count from the
+    end, which the batch axis does not change."""
+    if isinstance(axis, (tuple, list)):
+        return type(axis)(_shift(a) for a in axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+def axis_rule(prim, *keys):
+    """The rule of a one-array primitive acting along the axes named by the
+    params `keys` (ints or tuples of ints, never None)."""
+    def rule(vals, batched, params):
+        params = dict(params)
+        for key in keys:
+            params[key] = _shift(params[key])
+        return prim(*vals, **params)
+    return rule
+
+
+def _reshape_rule(prim):
+    def rule(vals, batched, params):
+        (x,) = vals
+        return prim(x, shape=np.shape(x)[:1] + tuple(params["shape"]))
+    return rule
+
+
+def _broadcast_to_rule(prim):
+    def rule(vals, batched, params):
+        (x,) = vals
+        shape = tuple(params["shape"])
+        x = _lift(x, np.ndim(x) - 1, len(shape))
+        return prim(x, shape=np.shape(x)[:1] + shape)
+    return rule
+
+
+def _transpose_rule(prim):
+    def rule(vals, batched, params):
+        return prim(vals[0], axes=(0,) + tuple(a + 1 for a in params["axes"]))
+    return rule
+
+
+# ---- indexing: a full slice for the batch axis ----
+def _batched_index(index):
+    """`(slice(None),) + index`, and where its result has the batch axis.
+
+    Boolean masks become their nonzero() integer arrays (the same selection).
+    NumPy puts the dimensions of advanced indices first when slices (or
+    None, or ...) separate them, which pushes the batch axis behind them.
+    """
+    parts = []
+    for i in index:
+        if isinstance(i, np.ndarray) and i.dtype == bool:
+            parts.extend(np.nonzero(i))
+        else:
+            parts.append(i)
+    has_arrays = any(isinstance(i, np.ndarray) for i in parts)
+    adv = [k for k, i in enumerate(parts)
+           if isinstance(i, np.ndarray) or (has_arrays and isinstance(i, (int, np.integer)))]
+    pos = 0
+    if adv and adv[-1] - adv[0] + 1 != len(adv):
+        pos = len(np.broadcast_shapes(*[np.shape(parts[k]) for k in adv]))
+    return (slice(None),) + tuple(parts), pos
+
+
+def _getitem_rule(prim):
+    def rule(vals, batched, params):
+        index, pos = _batched_index(params["index"])
+        out = prim(vals[0], index=index)
+        return np.moveaxis(out, pos, 0) if pos else out
+    return rule
+
+
+def _scatter_add_rule(prim):
+    def rule(vals, batched, params):
+        (g,) = vals
+        index, pos = _batched_index(params["index"])
+        if pos:
+            g = np.moveaxis(g, 0, pos)
+        return prim(g, index=index, shape=np.shape(vals[0])[:1] + tuple(params["shape"]))
+    return rule
+
+
+# ---- matmul: one big product where a single operand is batched ----
+def _matmul_rule(prim):
+    def rule(vals, batched, params):
+        x, y = vals
+        bx, by = batched
+        xn, yn = np.ndim(x) - bx, np.ndim(y) - by
+        if bx and not by and yn <= 2:
+            if xn >= 2 and yn == 2:  # (B, ..., m, n) @ (n, k) as one (B*...*m, n) @ (n, k)
+                s = np.shape(x)
+                rows = int(np.prod(s[:-1], dtype=np.int64))
+                return np.reshape(prim(np.reshape(x, (rows, s[-1])), y), s[:-1] + np.shape(y)[-1:])
+            return prim(x, y)  # (B, n) @ (n, k) or (B, ..., n) @ (n,): already one product
+        if by and not bx and xn <= 2:
+            if yn == 1:  # x @ y_b for all b at once: x @ (n, B), batch axis moved to the front
+                return np.moveaxis(prim(x, np.swapaxes(y, 0, 1)), -1, 0)
+            s = np.shape(y)  # (B, ..., n, k): put n first and multiply once
+            ncols = int(np.prod(s[:-2], dtype=np.int64)) * s[-1]
+            cols = np.reshape(np.moveaxis(y, -2, 0), (s[-2], ncols))
+            out = prim(x, cols)
+            if xn == 1:
+                return np.reshape(out, s[:-2] + s[-1:])
+            return np.moveaxis(np.reshape(out, np.shape(x)[:1] + s[:-2] + s[-1:]), 0, -2)
+        # General case: promote vectors to matrices as matmul does, line up
+        # the batch axes like broadcasting ones, multiply, drop the promotion.
+        xm = x if xn >= 2 else np.expand_dims(x, -2)
+        ym = y if yn >= 2 else np.expand_dims(y, -1)
+        nd = max(xn, yn, 2)
+        xm = _lift(xm, max(xn, 2), nd) if bx else xm
+        ym = _lift(ym, max(yn, 2), nd) if by else ym
+        out = prim(xm, ym)
+        s = np.shape(out)
+        rows = s[-2:-1] if xn >= 2 else ()
+        cols = s[-1:] if yn >= 2 else ()
+        return np.reshape(out, s[:-2] + rows + cols)
+    return rule
+
+
+# ---- several arrays joined along an axis ----
+def _concatenate_rule(prim):
+    def rule(vals, batched, params):
+        size = _size(vals, batched)
+        vals = [v if b else np.broadcast_to(v, (size,) + np.shape(v)) for v, b in zip(vals, batched)]
+        return prim(*vals, axis=_shift(params["axis"]))
+    return rule
+
+
+# ---- einsum: the batch axis is one more label, kept in the output ----
+def _einsum_rule(prim):
+    def rule(vals, batched, params):
+        subscripts = params["subscripts"]
+        label = next(c for c in string.ascii_letters if c not in subscripts)
+        inputs, output = subscripts.split("->")
+        inputs = [label + s if b else s for s, b in zip(inputs.split(","), batched)]
+        return prim(*vals, **dict(params, subscripts=",".join(inputs) + "->" + label + output))
+    return rule
+
+
+# ---- linear algebra: NumPy's linalg already maps over leading axes ----
+def stacked_rule(prim):
+    """The rule of a one-matrix primitive that works on stacks of matrices."""
+    def rule(vals, batched, params):
+        return prim(*vals, **params)
+    return rule
+
+
+def _solve_rule(prim):
+    # Line up the stack axes of a and b as for matmul; a 1-D b (a single
+    # right-hand side) becomes a column first, since NumPy reads a 2-D b as
+    # a matrix of right-hand sides.
+    def rule(vals, batched, params):
+        (a, b), (ba, bb) = vals, batched
+        an, bn = np.ndim(a) - ba, np.ndim(b) - bb
+        bm = np.expand_dims(b, -1) if bn == 1 else b
+        nd = max(an, bn, 2)
+        a = _lift(a, an, nd) if ba else a
+        bm = _lift(bm, max(bn, 2), nd) if bb else bm
+        out = prim(a, bm, **params)
+        return np.squeeze(out, -1) if bn == 1 else out
+    return rule
+
+
+# ---- the table: primitive name -> rule maker ----
+# fmt: off
+RULES = {
+    "sum":          lambda p: axis_rule(p, "axis"),
+    "reshape":      _reshape_rule,
+    "broadcast_to": _broadcast_to_rule,
+    "transpose":    _transpose_rule,
+    "getitem":      _getitem_rule,
+    "scatter_add":  _scatter_add_rule,
+    "matmul":       _matmul_rule,
+    "amax":         lambda p: axis_rule(p, "axis"),
+    "cumsum":       lambda p: axis_rule(p, "axis"),
+    "concatenate":  _concatenate_rule,
+    "einsum":       _einsum_rule,
+    "solve":        _solve_rule,
+    "inv":          stacked_rule,
+    "det":          stacked_rule,
+    "slogdet":      stacked_rule,
+    "cholesky":     stacked_rule,
+    "eigh":         stacked_rule,
+    "svd":          stacked_rule,
+    "qr":           stacked_rule,
+    "pinv":         stacked_rule,
+    "isclose":      elementwise_rule,
+    "where":        elementwise_rule,
+    "real":         elementwise_rule,
+    "imag":         elementwise_rule,
+    "astype":       elementwise_rule,
+    "astype_int":   elementwise_rule,
+}
+# fmt: on
+
+_installed = [0]  # number of primitives seen by the last install()
+
+
+def install():
+    """Attach batching rules to the registered primitives that lack one."""
+    if _installed[0] == len(PRIMITIVES) + len(UFUNCS):
+        return
+    for ufunc, prim in UFUNCS.items():
+        if prim.batch is None and ufunc.signature is None:  # gufuncs (matmul) are not elementwise
+            prim.batch = elementwise_rule(prim)
+    for name, prim in PRIMITIVES.items():
+        if prim.batch is not None:
+            continue
+        if name in RULES:
+            prim.batch = RULES[name](prim)
+        elif getattr(prim, "elementwise", False):
+            prim.batch = elementwise_rule(prim)
+    _installed[0] = len(PRIMITIVES) + len(UFUNCS)
+
+
+install()
