@@ -77,8 +77,17 @@ def _gather(boxed, argnums, cts_of_inputs):
     for n in argnums:
         _, spec, leaves = boxed[n]
         grads.append(tree_unflatten(spec, [
-            _zeros_like(leaf) if ct is None else ct for leaf, ct in zip(leaves, cts)]))
+            _zeros_like(leaf) if ct is None else _real_if_real(ct, leaf)
+            for leaf, ct in zip(leaves, cts)]))
     return grads
+
+
+def _real_if_real(ct, leaf):
+    """The cotangent of a real input is real: where complex constants made
+    intermediate values complex, the real part is the derivative."""
+    if np.iscomplexobj(raw(ct)) and not np.iscomplexobj(raw(leaf)):
+        return np.real(ct)
+    return ct
 
 
 def value_and_grad(fun, argnums=0, has_aux=False):

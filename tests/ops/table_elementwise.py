@@ -4,6 +4,20 @@ import numpy as np
 
 from .spec import Op, binary_cases, pos, rand, unary_cases
 
+
+
+def _away_from_jumps():
+    """(x, y) with x/y at least 0.3 away from an integer: remainder and fmod
+    jump where x/y is an integer, and the finite differences must not cross.
+    y broadcasts against x (x has the full shape)."""
+    cases = []
+    for sx, sy in [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 1))]:
+        y = 0.5 + pos(*sy)
+        x = (np.floor(3 * pos(*sx)) + rand(*sx, low=0.3, high=0.7)) * y
+        cases.append((x, y))
+    return tuple(cases)
+
+
 # fmt: off
 OPS = [
     Op("add", np.add, binary_cases()),
@@ -49,12 +63,13 @@ OPS = [
     Op("logaddexp2", np.logaddexp2, binary_cases()),
     Op("deg2rad", np.deg2rad, unary_cases()),
     Op("rad2deg", np.rad2deg, unary_cases()),
-    Op("remainder", np.remainder, binary_cases(lambda *s: 3 * pos(*s), lambda *s: 0.7 + 0.1 * pos(*s))),
-    Op("fmod", np.fmod, binary_cases(lambda *s: 3 * pos(*s), lambda *s: 0.7 + 0.1 * pos(*s))),
+    Op("remainder", np.remainder, _away_from_jumps()),
+    Op("fmod", np.fmod, _away_from_jumps()),
     Op("copysign", np.copysign, binary_cases(pos, lambda *s: -pos(*s)), diff_args=(0,)),
     Op("ldexp", lambda x: np.ldexp(x, 3), unary_cases()),
     Op("conjugate", np.conjugate, unary_cases()),
     Op("real", np.real, unary_cases()),
+    Op("imag", lambda x: np.imag(x * (1 + 2j)) + np.real(x * (3 - 1j)), unary_cases()),
     Op("astype", lambda x: x.astype(np.float32).astype(np.float64) * 0 + x.astype(np.float64),
        unary_cases()),
     Op("operators", lambda x, y: (x + 1) * 2 - y / 3 + (-x) ** 2 + 2 ** y - 1 / (3 + x**2) + x % 5,

@@ -174,3 +174,15 @@ def astype(x, dtype):
     """x.astype(dtype) on a traced value: a float cast is differentiable."""
     dtype = np.dtype(dtype)
     return (astype_p if dtype.kind in "fc" else astype_int_p)(x, dtype=dtype)
+
+
+# np.round is a function, not a ufunc; like rint it is piecewise constant.
+round_p = nondifferentiable("round", lambda x, decimals: np.round(x, decimals))
+
+
+@implements(np.round, np.around)
+def round_(a, decimals=0, out=None):
+    if out is not None:
+        from ..core.errors import MutationError
+        raise MutationError("np.round(..., out=...) would write in place into a traced result")
+    return round_p(a, decimals=decimals)
