@@ -72,7 +72,7 @@ OPS = [
     Op("imag", lambda x: np.imag(x * (1 + 2j)) + np.real(x * (3 - 1j)), unary_cases()),
     Op("astype", lambda x: x.astype(np.float32).astype(np.float64) * 0 + x.astype(np.float64),
        unary_cases()),
-    Op("operators", lambda x, y: (x + 1) * 2 - y / 3 + (-x) ** 2 + 2 ** y - 1 / (3 + x**2) + x % 5,
+    Op("operators", lambda x, y: (x + 1) * 2 - y / 3 + (-x) ** 2 + 2 ** y - 1 / (3 + x**2) + (x + 2) % 5,
        binary_cases(), covers=("add", "subtract", "multiply", "divide", "power", "negative",
                                "remainder")),
 ]
