@@ -13,13 +13,14 @@ from .core.errors import (
 )
 from .complex_step import ComplexStepError, cs_jvp
 from .custom import custom_vjp
+from .graph import compile, trace
 from .jacobians import hessian, jacfwd, jacobian, jacrev, vmap
 
 __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp",
-    "jacfwd", "jacrev", "jacobian", "hessian", "vmap",
+    "jacfwd", "jacrev", "jacobian", "hessian", "vmap", "trace", "compile",
     "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
     "NonDifferentiableInputError", "NonScalarOutputError",
 ]

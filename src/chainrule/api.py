@@ -133,6 +133,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
 
     value_and_grad_fun.__name__ = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
     value_and_grad_fun.__doc__ = fun.__doc__
+    value_and_grad_fun.__wrapped__ = fun
     return value_and_grad_fun
 
 
@@ -158,6 +159,7 @@ def grad(fun, argnums=0, has_aux=False):
 
     grad_fun.__name__ = f"grad({getattr(fun, '__name__', 'fun')})"
     grad_fun.__doc__ = fun.__doc__
+    grad_fun.__wrapped__ = fun
     return grad_fun
 
 

@@ -201,14 +201,15 @@ def multilinear(name, impl, vjp):
         total = None
         for i, t in enumerate(tangents):
             if t is not None:
-                term = impl(*args[:i], t, *args[i + 1:], **params)
+                term = prim(*args[:i], t, *args[i + 1:], **params)
                 total = term if total is None else total + term
         return total
 
     def save(args, ans, params):
         return args, None
 
-    return Primitive(name, impl, jvp=jvp, vjp=vjp, save=save)
+    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save)
+    return prim
 
 
 def nondifferentiable(name, impl):

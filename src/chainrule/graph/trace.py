@@ -1,0 +1,427 @@
+"""Tracing: run a function on symbolic boxes and record its graph.
+
+A `SymbolicBox` knows only the shape and dtype of its value; every primitive
+applied to it is recorded as an equation by its `SymbolicTrace`. The output
+shapes and dtypes of an equation come from running the primitive's impl on
+small example arrays of the right shapes and dtypes (zeros), which is
+simple and always agrees with NumPy. Because gradients are computed by
+running the derivative rules with `np.*` calls, tracing `cr.grad(f)` records
+the backward pass too: one source of truth for derivatives.
+
+Example:
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> g = trace(cr.grad(lambda x: np.sum(np.sin(x))), np.zeros(3))
+    >>> [e.prim.name for e in g.eqns]
+    ['sin', 'sum', 'cos', 'multiply']
+"""
+
+import inspect
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from ..core.box import Box
+from ..core.errors import ChainruleError
+from ..core.trace import Trace
+from ..core.tree import tree_flatten, tree_unflatten
+from .ir import Eqn, Graph, Lit, Var, param_vars, substitute
+
+
+class ValueDependentError(ChainruleError, TypeError):
+    """Graph tracing met code that needs the value of a traced array."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
+_GRAPH_DIR = os.path.dirname(os.path.abspath(__file__))
+_CORE_DIR = os.path.join(_PACKAGE_DIR, "core")
+
+
+def _frame_line(frame):
+    info = inspect.getframeinfo(frame, context=1)
+    code = info.code_context[0].strip() if info.code_context else ""
+    return f"{info.filename}:{info.lineno}: {code}"
+
+
+def user_line():
+    """`file:line: code` of the innermost frame outside chainrule and NumPy,
+    followed by the innermost chainrule line outside this graph package when
+    the value was needed inside the library (a rule) rather than user code."""
+    frame = sys._getframe(1)
+    library = None
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)):
+            where = _frame_line(frame)
+            return where if library is None else f"{where}\n(inside chainrule at {library})"
+        if library is None and path.startswith(_PACKAGE_DIR) and not path.startswith(_GRAPH_DIR) \
+                and not path.startswith(_CORE_DIR):
+            library = _frame_line(frame)
+        frame = frame.f_back
+    return "<unknown line>"
+
+
+def _value_dependent(what):
+    return ValueDependentError(
+        f"{user_line()}\n{what} needs the value of a traced array, but graph tracing "
+        "(trace / compile) knows only shapes and dtypes. Write the branch with "
+        "np.where(...), or differentiate this function eagerly with cr.grad "
+        "instead of compiling it."
+    )
+
+
+class SymbolicValue:
+    """What `raw(x)` gives under graph tracing: the traced value below every
+    differentiation, which is still symbolic. NumPy calls and operators on
+    it are forwarded to its box, so they are recorded in the graph (and are
+    constants for the differentiations above, as raw values are). Shape and
+    dtype queries are answered directly; np.asarray and bool() need values
+    that do not exist yet, and raise ValueDependentError."""
+
+    __slots__ = ("box",)
+    __array_priority__ = 200.0
+    _SHAPE_ONLY = {np.shape, np.ndim, np.size, np.result_type,
+                   np.ones_like, np.zeros_like, np.empty_like, np.full_like}
+
+    def __init__(self, box):
+        self.box = box
+
+    var = property(lambda self: self.box._var)
+    shape = property(lambda self: self.box._var.shape)
+    dtype = property(lambda self: self.box._var.dtype)
+    ndim = property(lambda self: self.box._var.ndim)
+    size = property(lambda self: self.box._var.size)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in self._SHAPE_ONLY:
+            args = [np.broadcast_to(np.zeros((), a.dtype), a.shape)
+                    if isinstance(a, SymbolicValue) else a for a in args]
+            return func(*args, **kwargs)
+        return func(*_boxes(args), **dict(zip(kwargs, _boxes(kwargs.values()))))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return getattr(ufunc, method)(*_boxes(inputs), **kwargs)
+
+    def __getattr__(self, name):  # array methods: x.sum(), x.T, x.reshape(...)
+        return getattr(self.box, name)
+
+    def _refuse(self, *args, **kwargs):
+        raise _value_dependent("Reading a traced value (np.asarray, bool(), float() ...)")
+
+    __array__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _refuse
+
+    def __len__(self):
+        return len(self.box)
+
+    def __repr__(self):
+        return f"SymbolicValue({self.var!r})"
+
+
+def _boxes(values):
+    return [v.box if isinstance(v, SymbolicValue) else v for v in values]
+
+
+def _forward(name):
+    def method(self, *args):
+        return getattr(self.box, name)(*_boxes(args))
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__mod__", "__rmod__",
+              "__floordiv__", "__rfloordiv__", "__matmul__", "__rmatmul__", "__neg__",
+              "__pos__", "__abs__", "__invert__", "__and__", "__rand__", "__or__", "__ror__",
+              "__xor__", "__rxor__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__",
+              "__ne__", "__getitem__", "__iter__"):
+    setattr(SymbolicValue, _name, _forward(_name))
+SymbolicValue.__hash__ = object.__hash__
+
+
+def _refuse_value(what):
+    def method(self, *args, **kwargs):
+        raise _value_dependent(what)
+    method.__name__ = what
+    return method
+
+
+class SymbolicBox(Box):
+    """A traced value known only by shape and dtype; `_var` is its graph Var."""
+
+    __slots__ = ("_var",)
+
+    def __init__(self, var, trace):
+        self._var = var
+        self._value = SymbolicValue(self)
+        self._trace = trace
+
+    @property
+    def shape(self):
+        return self._var.shape
+
+    @property
+    def dtype(self):
+        return self._var.dtype
+
+    @property
+    def ndim(self):
+        return len(self._var.shape)
+
+    @property
+    def size(self):
+        return self._var.size
+
+    def __repr__(self):
+        return f"SymbolicBox({self._var!r}, level={self._trace.level})"
+
+    # logical operators on boolean results (masks), which carry no derivative
+    def __invert__(self): return np.invert(self)
+    def __and__(self, other): return np.bitwise_and(self, other)
+    def __rand__(self, other): return np.bitwise_and(other, self)
+    def __or__(self, other): return np.bitwise_or(self, other)
+    def __ror__(self, other): return np.bitwise_or(other, self)
+    def __xor__(self, other): return np.bitwise_xor(self, other)
+    def __rxor__(self, other): return np.bitwise_xor(other, self)
+
+    __bool__ = _refuse_value("Python control flow (if, while, and, or, bool())")
+    __float__ = _refuse_value("float()")
+    __int__ = _refuse_value("int()")
+    __complex__ = _refuse_value("complex()")
+    __index__ = _refuse_value("Use as an index")
+    __array__ = _refuse_value("np.asarray / np.array")
+    item = _refuse_value(".item()")
+    tolist = _refuse_value(".tolist()")
+
+
+class SymbolicTrace(Trace):
+    """Records every primitive applied to its boxes as an equation.
+
+    Example:
+        >>> t = SymbolicTrace()
+        >>> x = t.new_input(Var("x", (3,), np.dtype("float64")))
+        >>> y = np.exp(x)
+        >>> t.eqns[0].prim.name, y.shape
+        ('exp', (3,))
+    """
+
+    __slots__ = ("eqns", "consts", "_const_ids")
+
+    def __init__(self):
+        super().__init__()
+        self.eqns = []
+        self.consts = {}
+        self._const_ids = {}  # id(array) -> Var
+
+    def new_input(self, var):
+        return SymbolicBox(var, self)
+
+    def read(self, value):
+        """The graph operand for an argument: a Var or a Lit."""
+        if isinstance(value, SymbolicBox) and value._trace is self:
+            return value._var
+        if isinstance(value, Box):
+            raise ValueDependentError(
+                "a value differentiated outside the traced function was captured by it; "
+                "pass it as an argument of the traced function instead")
+        if isinstance(value, SymbolicValue):
+            return value.var
+        if value is None or isinstance(value, (bool, int, float, complex, np.generic)):
+            return Lit(value)
+        return self.const(np.asarray(value))
+
+    def const(self, array):
+        """A Var for an array captured while tracing (one per array object)."""
+        var = self._const_ids.get(id(array))
+        if var is None:
+            var = Var("c", array.shape, array.dtype)
+            self._const_ids[id(array)] = var
+            self.consts[var] = array
+        return var
+
+    def _read_param(self, value, index):
+        if isinstance(value, (SymbolicBox, SymbolicValue)):
+            var = self.read(value)
+            if index and var.dtype == bool:
+                raise _value_dependent("Indexing with a boolean mask computed from traced values")
+            return var
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._read_param(v, index) for v in value)
+        return value
+
+    def process(self, prim, args, params):
+        inputs = [self.read(a) for a in args]
+        params = {k: self._read_param(p, k == "index") for k, p in params.items()}
+        specs, container = infer_outputs(prim, inputs, params)
+        outputs = [Var(prim.name, shape, dtype) for shape, dtype in specs]
+        self.eqns.append(Eqn(prim, inputs, outputs, params, multiple=container is not None))
+        boxes = [SymbolicBox(v, self) for v in outputs]
+        if container is None:
+            return boxes[0]
+        return container(*boxes) if hasattr(container, "_fields") else container(boxes)
+
+
+# --------------------------------------------------------------------------
+# output shapes and dtypes
+
+_infer_cache = {}
+
+
+def _example(shape, dtype, attempt):
+    """Example operand values: zeros (attempt 0); the identity for square
+    matrices, else ones, for primitives that reject zeros (attempt 1);
+    random values, to see whether output shapes depend on values (attempt 2)."""
+    if attempt == 0:
+        return np.zeros(shape, dtype)
+    if attempt == 1:
+        if len(shape) >= 2 and shape[-1] == shape[-2]:
+            return np.broadcast_to(np.eye(shape[-1], dtype=dtype), shape).copy()
+        return np.ones(shape, dtype)
+    rng = np.random.default_rng(0)
+    if np.dtype(dtype).kind in "fc":
+        return rng.random(shape).astype(dtype)
+    if np.dtype(dtype).kind == "b":
+        return rng.random(shape) < 0.5
+    return np.zeros(shape, dtype)  # integers are often indices: keep them valid
+
+
+def _freeze(value):
+    if isinstance(value, Var):
+        return ("var", value.shape, value.dtype)
+    if isinstance(value, (tuple, list)):
+        return (type(value),) + tuple(_freeze(v) for v in value)
+    if isinstance(value, slice):
+        return ("slice", _freeze(value.start), _freeze(value.stop), _freeze(value.step))
+    if isinstance(value, float):
+        return (float, repr(value))
+    hash(value)  # TypeError for arrays and other unhashable params: no caching
+    return (type(value), value)
+
+
+def infer_outputs(prim, inputs, params):
+    """`([(shape, dtype) per output], container)` of `prim` on these operands;
+    container is None for a single output, else the type of the result tuple."""
+    try:
+        key = (prim, tuple(_freeze(a.value) if isinstance(a, Lit) else _freeze(a) for a in inputs),
+               tuple((k, _freeze(p)) for k, p in params.items()))
+    except TypeError:
+        key = None
+    if key is not None and key in _infer_cache:
+        return _infer_cache[key]
+    try:
+        result = _run_on_examples(prim, inputs, params, attempt=0)
+    except Exception as first:
+        try:
+            result = _run_on_examples(prim, inputs, params, attempt=1)
+        except Exception:
+            raise first from None
+    try:
+        other = _run_on_examples(prim, inputs, params, attempt=2)
+    except Exception:
+        other = result
+    if [s for s, _ in other[0]] != [s for s, _ in result[0]]:
+        raise _value_dependent(f"{prim.name}, whose output shape depends on the values of its "
+                               "operands,")
+    if key is not None:
+        if len(_infer_cache) > 50_000:
+            _infer_cache.clear()
+        _infer_cache[key] = result
+    return result
+
+
+def _run_on_examples(prim, inputs, params, attempt):
+    examples = {}
+
+    def example(v):
+        if v not in examples:
+            examples[v] = _example(v.shape, v.dtype, attempt)
+        return examples[v]
+
+    args = [a.value if isinstance(a, Lit) else example(a) for a in inputs]
+    for p in params.values():
+        for v in param_vars(p):
+            example(v)
+    params = {k: substitute(p, examples) for k, p in params.items()}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ans = prim.impl(*args, **params)
+    if prim.multiple_results or isinstance(ans, (tuple, list)):
+        return [(np.shape(a), np.result_type(a)) for a in ans], type(ans)
+    return [(np.shape(ans), np.result_type(ans))], None
+
+
+# --------------------------------------------------------------------------
+# the entry point
+
+def is_traced_leaf(leaf):
+    """Arrays, NumPy scalars and Python floats are traced; ints, bools, strings
+    and other objects are static (their values are part of the graph)."""
+    return isinstance(leaf, (np.ndarray, np.generic, float, complex)) and not isinstance(leaf, bool)
+
+
+def trace(fun, *example_args):
+    """The graph of `fun` at the shapes and dtypes of `example_args`.
+
+    Arguments may be nested tuples, lists and dicts; their array leaves
+    (and Python floats) become the graph's inputs, other leaves are static.
+    Arrays captured from outside (closures) become constants. The values of
+    the example arrays are never read.
+
+    Example:
+        >>> import numpy as np
+        >>> print(trace(lambda x, W: np.tanh(x @ W), np.zeros(3), np.zeros((3, 2))))
+        graph(x: f64[3], W: f64[3,2]):
+          matmul1: f64[2] = matmul(x, W)
+          tanh1: f64[2] = tanh(matmul1)
+          return tanh1
+    """
+    leaves, in_tree = tree_flatten(list(example_args))
+    names = _leaf_names(fun, example_args)
+    t = SymbolicTrace()
+    inputs, boxed = [], []
+    for leaf, name in zip(leaves, names):
+        if is_traced_leaf(leaf):
+            var = Var(name, np.shape(leaf), np.result_type(leaf))
+            inputs.append(var)
+            leaf = t.new_input(var)
+        boxed.append(leaf)
+    out = fun(*tree_unflatten(in_tree, boxed))
+    out_leaves, out_tree = tree_flatten(out)
+    outputs = [t.read(o) for o in out_leaves]
+    return Graph(inputs, t.eqns, outputs, t.consts, in_tree, out_tree)
+
+
+def _leaf_names(fun, args):
+    """A name hint per leaf: the parameter name, or the dict key / position
+    inside a nested argument (`params_W1` -> `W1` when it is a dict key)."""
+    try:
+        params = [p for p in inspect.signature(_unwrap(fun)).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        arg_names = [p.name for p in params]
+    except (TypeError, ValueError):
+        arg_names = []
+    names = []
+    for i, a in enumerate(args):
+        base = arg_names[i] if i < len(arg_names) else f"arg{i}"
+        _name_leaves(a, base, names, top=True)
+    return names
+
+
+def _unwrap(fun):
+    """The user's function under chainrule's transformations (which set
+    `__wrapped__`), for its parameter names."""
+    return inspect.unwrap(fun)
+
+
+def _name_leaves(tree, path, names, top=False):
+    kind = type(tree)
+    if kind is dict:
+        for k in sorted(tree):
+            _name_leaves(tree[k], str(k) if top else f"{path}_{k}", names)
+    elif kind in (tuple, list):
+        for k, t in enumerate(tree):
+            _name_leaves(t, f"{path}_{k}", names)
+    else:
+        names.append(path)

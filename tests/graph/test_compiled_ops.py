@@ -1,0 +1,85 @@
+"""Every op of the table, compiled: forward value, gradient of the projected
+output `u . f` and a Hessian-vector product, each equal to eager chainrule
+up to rounding. The table grows as op families are added; nothing here is
+per-op."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.core.tree import tree_flatten
+from chainrule.graph import ValueDependentError, compile
+
+from ..ops.table import OPS
+
+CASES = [(op, k) for op in OPS for k in range(len(op.cases))]
+IDS = [f"{op.name}-{k}" for op, k in CASES]
+
+
+def _setup(op, k):
+    args = op.cases[k]
+    diff = op.diff_args if op.diff_args is not None else tuple(range(len(args)))
+
+    def fun(*dargs):
+        full = list(args)
+        for i, a in zip(diff, dargs):
+            full[i] = a
+        return op.fun(*full)
+
+    primals = tuple(args[i] for i in diff)
+    rng = np.random.default_rng(k + 101)
+    u = [rng.standard_normal(np.shape(x)) for x in tree_flatten(fun(*primals))[0]]
+
+    def projected(*xs):  # u . fun(*xs)
+        return sum(np.sum(x * ui) for x, ui in zip(tree_flatten(fun(*xs))[0], u))
+
+    dirs = tuple(rng.standard_normal(np.shape(p)) for p in primals)
+    return fun, projected, primals, dirs
+
+
+def _compiled(fun, *args):
+    """fun compiled and called; a rule with value-dependent code cannot be
+    traced, which graph tracing must report clearly (ValueDependentError)."""
+    try:
+        return compile(fun)(*args)
+    except ValueDependentError as err:
+        pytest.xfail(f"not traceable: {err}")
+
+
+def _assert_same(compiled, eager):
+    a, spec_a = tree_flatten(compiled)
+    b, spec_b = tree_flatten(eager)
+    assert spec_a == spec_b
+    for x, y in zip(a, b):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.shape == y.shape and x.dtype == y.dtype, f"{x.shape} {x.dtype} vs {y.shape} {y.dtype}"
+        scale = max(np.max(np.abs(y), initial=0.0), 1.0)
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("op,k", CASES, ids=IDS)
+def test_forward(op, k):
+    fun, _, primals, _ = _setup(op, k)
+    _assert_same(_compiled(fun, *primals), fun(*primals))
+
+
+@pytest.mark.parametrize("op,k", CASES, ids=IDS)
+def test_value_and_grad(op, k):
+    if "rev" not in op.modes:
+        pytest.skip("no reverse mode for this op")
+    _, projected, primals, _ = _setup(op, k)
+    vg = cr.value_and_grad(projected, argnums=tuple(range(len(primals))))
+    _assert_same(_compiled(vg, *primals), vg(*primals))
+
+
+@pytest.mark.parametrize("op,k", CASES, ids=IDS)
+def test_hvp(op, k):
+    if not op.smooth or "fwd_rev" not in op.modes:
+        pytest.skip("second order not checked for this op")
+    _, projected, primals, dirs = _setup(op, k)
+    n = len(primals)
+
+    def hvp(*xs_and_vs):
+        return cr.hvp(projected, xs_and_vs[:n], xs_and_vs[n:])
+
+    _assert_same(_compiled(hvp, *primals, *dirs), hvp(*primals, *dirs))
