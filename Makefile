@@ -27,7 +27,7 @@ test: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_reverse.py --threads 1
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
