@@ -1,6 +1,7 @@
 """compile: values equal eager chainrule, caching, scalar code, memory."""
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -111,3 +112,16 @@ def test_peak_memory_is_below_the_tape():
     compiled = compile(vg)
     compiled(params, x, y)
     assert _peak(compiled, params, x, y) < _peak(vg, params, x, y)
+
+
+def test_degenerate_eigenvalues_warn_when_the_compiled_code_runs():
+    # the check needs the values, so it is an equation of the graph, not an `if`
+    from chainrule.rules.linalg import DegenerateWarning
+    weights = np.arange(4.0).reshape(2, 2)
+    f = compile(cr.grad(lambda a: np.sum(np.linalg.eigh(a)[1] * weights)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f(np.diag([1.0, 2.0]))
+    with pytest.warns(DegenerateWarning, match="repeated"):
+        f(np.eye(2))
+    assert "degenerate_check" in f.source and len(f.cache) == 1

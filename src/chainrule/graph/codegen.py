@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from ..core.primitive import UFUNCS
+from ..rules.indexing import fill, scatter_add_at
 from .ir import Lit, Var, identifier, reads, var_names
 
 # fmt: off
@@ -46,12 +47,16 @@ TEMPLATES = {
     "transpose":    "np.transpose({0}, {axes})",
     "broadcast_to": "np.broadcast_to({0}, {shape})",
     "getitem":      "{0}[{index}]",
+    "scatter_add":  "scatter_add_at({0}, {index}, {shape})",
     "where":        "np.where({0}, {1}, {2})",
     "real":         "np.real({0})",
     "imag":         "np.imag({0})",
     "astype":       "{0}.astype({dtype})",
     "astype_int":   "{0}.astype({dtype})",
 }
+
+# Functions the templates call by name, in every generated namespace.
+HELPERS = {"scatter_add_at": scatter_add_at}
 
 # Python floats and `math`: used only when all values are 0-d float64/bool.
 SCALAR_TEMPLATES = {
@@ -109,7 +114,7 @@ class _Writer:
         self.graph = graph
         self.scalar = scalar
         self.names = var_names(graph)
-        self.namespace = {"np": np, "math": math}
+        self.namespace = {"np": np, "math": math, **HELPERS}
         self.bound = {}  # id(object) -> name in the namespace
         self.ufuncs = {p: u for u, p in UFUNCS.items()}
 
@@ -224,6 +229,8 @@ class _Writer:
         """Python source for a param value (nested tuples, slices, dtypes...)."""
         if isinstance(v, Var):
             return self.names[v]
+        if isinstance(v, _Source):
+            return v.text
         if isinstance(v, tuple):
             if in_index:
                 return ", ".join(self.param(p, True) for p in v) or "()"
@@ -254,7 +261,11 @@ class _Writer:
             return f"{self._ufunc_text(self.ufuncs[e.prim])}({', '.join(args)}, out={args[e.reuse]})"
         template = (SCALAR_TEMPLATES.get(e.prim.name) if self.scalar else None) or TEMPLATES.get(e.prim.name)
         if template is not None:
-            params = {k: self.param(v, in_index=(k == "index")) for k, v in e.params.items()}
+            params = dict(e.params)
+            if "index" in params:  # index arrays are the operands after the first
+                params["index"] = fill(params["index"], [_Source(a) for a in args[1:]])
+            params = {k: self.param(v, in_index=(k == "index" and e.prim.name == "getitem"))
+                      for k, v in params.items()}
             return template.format(*args, **params)
         ufunc = self.ufuncs.get(e.prim)
         if ufunc is not None and not e.params:
@@ -263,3 +274,12 @@ class _Writer:
         args += [f"{k}={self.param(v)}" for k, v in e.params.items()]
         return f"{impl}({', '.join(args)})"
 
+
+
+class _Source:
+    """Python source already written (an operand), placed inside a param."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text

@@ -3,9 +3,11 @@
 A `Graph` is straight-line code in SSA form: `inputs` (Vars), `eqns` (each
 applies one primitive to Vars and literals and defines new Vars), `outputs`
 (Vars or literals) and `consts` (Vars bound to arrays captured while
-tracing). A param of an equation may itself hold Vars (an index array
-computed at run time, as in `x[labels]`): `reads(eqn)` lists them with the
-inputs, so every pass sees them.
+tracing). Index arrays are operands (`x[labels]` reads x and labels; the
+`index` param is a static template with an ARRAY slot for each). A param
+may still hold Vars (a traced option of a function without derivative,
+such as searchsorted's sorter): `reads(eqn)` lists them with the inputs,
+so every pass sees them.
 
 Example:
     >>> import numpy as np
@@ -96,7 +98,10 @@ class Graph:
         for e in self.eqns:
             outs = ", ".join(f"{names[v]}: {type_str(v)}" for v in e.outputs)
             args = [_show(a, names) for a in e.inputs]
-            args += [f"{k}={_show(p, names)}" for k, p in e.params.items()]
+            params = dict(e.params)
+            if "index" in params:  # the index with its arrays in their places
+                args, params["index"] = args[:1], _filled(params["index"], e.inputs[1:])
+            args += [f"{k}={_show(p, names)}" for k, p in params.items()]
             note = f"  # into {names[e.inputs[e.reuse]]}" if e.reuse is not None else ""
             lines.append(f"  {outs} = {e.prim.name}({', '.join(args)}){note}")
         lines.append(f"  return {', '.join(_show(o, names) for o in self.outputs)}")
@@ -245,7 +250,7 @@ _SHORT = {
     "power": "pow", "absolute": "abs", "reshape": "resh", "transpose": "tr",
     "broadcast_to": "bcast", "getitem": "item", "scatter_add": "scatter",
 }
-_RESERVED = {"np", "math"}
+_RESERVED = {"np", "math", "scatter_add_at"}  # names the generated code uses
 
 
 def identifier(hint):
@@ -291,6 +296,11 @@ def type_str(v):
     dt = np.dtype(v.dtype)
     kind = "bool" if dt.kind == "b" else f"{_KIND.get(dt.kind, dt.kind)}{dt.itemsize * 8}"
     return f"{kind}[{','.join(map(str, v.shape))}]"
+
+
+def _filled(template, arrays):
+    from ..rules.indexing import fill
+    return fill(template, arrays)
 
 
 def _show(value, names):

@@ -177,6 +177,14 @@ class SymbolicBox(Box):
     def __repr__(self):
         return f"SymbolicBox({self._var!r}, level={self._trace.level})"
 
+    def __array__(self, *args, **kwargs):
+        what = "np.asarray / np.array"
+        if self.dtype.kind in "iub":  # most likely `plain_array[traced_index]`
+            what += (" (NumPy converts a traced index used on a plain array: index a "
+                     "traced array, or compare, as in one-hot rows `labels[:, None] == "
+                     "np.arange(k)`)")
+        raise _value_dependent(what)
+
     # logical operators on boolean results (masks), which carry no derivative
     def __invert__(self): return np.invert(self)
     def __and__(self, other): return np.bitwise_and(self, other)
@@ -191,7 +199,6 @@ class SymbolicBox(Box):
     __int__ = _refuse_value("int()")
     __complex__ = _refuse_value("complex()")
     __index__ = _refuse_value("Use as an index")
-    __array__ = _refuse_value("np.asarray / np.array")
     item = _refuse_value(".item()")
     tolist = _refuse_value(".tolist()")
 
@@ -241,19 +248,18 @@ class SymbolicTrace(Trace):
             self.consts[var] = array
         return var
 
-    def _read_param(self, value, index):
+    def _read_param(self, value):
+        """A param with its traced values as Vars (a traced option of a
+        function without derivative; index arrays are operands instead)."""
         if isinstance(value, (SymbolicBox, SymbolicValue)):
-            var = self.read(value)
-            if index and var.dtype == bool:
-                raise _value_dependent("Indexing with a boolean mask computed from traced values")
-            return var
+            return self.read(value)
         if isinstance(value, (tuple, list)):
-            return type(value)(self._read_param(v, index) for v in value)
+            return type(value)(self._read_param(v) for v in value)
         return value
 
     def process(self, prim, args, params):
         inputs = [self.read(a) for a in args]
-        params = {k: self._read_param(p, k == "index") for k, p in params.items()}
+        params = {k: self._read_param(p) for k, p in params.items()}
         specs, container = infer_outputs(prim, inputs, params)
         outputs = [Var(prim.name, shape, dtype) for shape, dtype in specs]
         self.eqns.append(Eqn(prim, inputs, outputs, params, multiple=container is not None))

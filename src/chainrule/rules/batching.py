@@ -5,7 +5,8 @@ at 0 where `batched[i]` is true and returns the batched output (batch axis
 at 0). Most rules only move that axis out of the way: elementwise ops align
 it by inserting length-1 axes so broadcasting pairs examples correctly;
 reductions and shape ops shift the axes they name by one; reshape and
-broadcast_to prepend the batch size; indexing prepends a full slice. A
+broadcast_to prepend the batch size; indexing prepends a full slice (an
+arange when the index arrays themselves are batched). A
 primitive with no rule here is applied example by example and stacked
 (`chainrule.core.batch.loop_batch`), so primitives added later still batch.
 
@@ -25,6 +26,7 @@ import string
 import numpy as np
 
 from ..core.primitive import PRIMITIVES, UFUNCS
+from .indexing import ARRAY
 
 
 def _size(vals, batched):
@@ -93,44 +95,86 @@ def _transpose_rule(prim):
     return rule
 
 
-# ---- indexing: a full slice for the batch axis ----
-def _batched_index(index):
-    """`(slice(None),) + index`, and where its result has the batch axis.
+# ---- indexing: a full slice for the batch axis, or an arange ----
+def _advanced(template):
+    """Positions of the advanced entries of an index template: its arrays,
+    and its ints when there are arrays (NumPy then treats them alike)."""
+    has_arrays = any(i is ARRAY for i in template)
+    return [p for p, i in enumerate(template)
+            if i is ARRAY or (has_arrays and isinstance(i, (int, np.integer)))]
 
-    Boolean masks become their nonzero() integer arrays (the same selection).
+
+def _batched_index(template, arrays):
+    """`(slice(None),) + template`, and where its result has the batch axis.
+
     NumPy puts the dimensions of advanced indices first when slices (or
     None, or ...) separate them, which pushes the batch axis behind them.
     """
-    parts = []
-    for i in index:
-        if isinstance(i, np.ndarray) and i.dtype == bool:
-            parts.extend(np.nonzero(i))
-        else:
-            parts.append(i)
-    has_arrays = any(isinstance(i, np.ndarray) for i in parts)
-    adv = [k for k, i in enumerate(parts)
-           if isinstance(i, np.ndarray) or (has_arrays and isinstance(i, (int, np.integer)))]
+    adv = _advanced(template)
     pos = 0
     if adv and adv[-1] - adv[0] + 1 != len(adv):
-        pos = len(np.broadcast_shapes(*[np.shape(parts[k]) for k in adv]))
-    return (slice(None),) + tuple(parts), pos
+        pos = len(np.broadcast_shapes(*[np.shape(a) for a in arrays]))
+    return (slice(None),) + tuple(template), pos
+
+
+def _examples_index(template, arrays, batched, size, ndim):
+    """The index taking example b's own index arrays from example b, for index
+    arrays that differ between examples: an arange over the batch joins the
+    advanced indices, each batched array lined up behind it.
+
+    Returns `(template, arrays, q, k)`: the batched result has the batch axis,
+    then the k broadcast dimensions of the advanced indices, then the rest;
+    one example's result has those k dimensions after its first q (NumPy
+    keeps advanced dimensions in place when nothing separates them).
+    """
+    adv = _advanced(template)
+    k = len(np.broadcast_shapes(*[np.shape(a)[int(b):] for a, b in zip(arrays, batched)]))
+    arrays = [np.reshape(a, np.shape(a)[:1] + (1,) * (k + 1 - np.ndim(a)) + np.shape(a)[1:])
+              if b else a for a, b in zip(arrays, batched)]
+    batch = np.reshape(np.arange(size), (size,) + (1,) * k)
+    q = 0
+    if adv[-1] - adv[0] + 1 == len(adv):  # one block: it stays where it is in one example
+        used = sum(1 for i in template if i is not None and i is not Ellipsis)
+        q = sum(ndim - used if i is Ellipsis else 1 for i in template[:adv[0]])
+    return (ARRAY,) + tuple(template), [batch] + arrays, q, k
 
 
 def _getitem_rule(prim):
     def rule(vals, batched, params):
-        index, pos = _batched_index(params["index"])
-        out = prim(vals[0], index=index)
-        return np.moveaxis(out, pos, 0) if pos else out
+        x, arrays = vals[0], vals[1:]
+        if not any(batched[1:]):
+            template, pos = _batched_index(params["index"], arrays)
+            out = prim(x, *arrays, index=template)
+            return np.moveaxis(out, pos, 0) if pos else out
+        size = _size(vals, batched)
+        nd = np.ndim(x) - batched[0]
+        if not batched[0]:
+            x = np.broadcast_to(x, (size,) + np.shape(x))
+        template, arrays, q, k = _examples_index(params["index"], arrays, batched[1:], size, nd)
+        out = prim(x, *arrays, index=template)
+        if q:  # the advanced dimensions back behind the first q of one example
+            out = np.moveaxis(out, tuple(range(1, 1 + k)), tuple(range(1 + q, 1 + q + k)))
+        return out
     return rule
 
 
 def _scatter_add_rule(prim):
     def rule(vals, batched, params):
-        (g,) = vals
-        index, pos = _batched_index(params["index"])
-        if pos:
-            g = np.moveaxis(g, 0, pos)
-        return prim(g, index=index, shape=np.shape(vals[0])[:1] + tuple(params["shape"]))
+        g, arrays = vals[0], vals[1:]
+        shape = tuple(params["shape"])
+        size = _size(vals, batched)
+        if not batched[0]:
+            g = np.broadcast_to(g, (size,) + np.shape(g))
+        if not any(batched[1:]):
+            template, pos = _batched_index(params["index"], arrays)
+            if pos:
+                g = np.moveaxis(g, 0, pos)
+            return prim(g, *arrays, index=template, shape=(size,) + shape)
+        template, arrays, q, k = _examples_index(params["index"], arrays, batched[1:], size,
+                                                 len(shape))
+        if q:
+            g = np.moveaxis(g, tuple(range(1 + q, 1 + q + k)), tuple(range(1, 1 + k)))
+        return prim(g, *arrays, index=template, shape=(size,) + shape)
     return rule
 
 

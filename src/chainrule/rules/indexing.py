@@ -5,7 +5,13 @@ indexing, linear; its transpose scatters the cotangent back, adding up at
 repeated indices), its transpose `scatter_add`, and `where`. take,
 take_along_axis, diagonal, diag, trace, triu/tril, select, clip, sort and
 unique are compositions of those. Index arrays, argsort, argwhere,
-searchsorted and the like carry no derivative and return plain arrays.
+searchsorted and the like carry no derivative.
+
+The index arrays of getitem and scatter_add are operands, not params:
+`getitem_p(x, *arrays, index=template)`, where the static template keeps
+the slices, None, Ellipsis and ints and holds `ARRAY` where each array goes.
+So an index array may itself be traced (labels passed to a compiled or
+vmapped function); it is never differentiated (its cotangent is None).
 
 sort gives each output the derivative of the entry it came from (the
 cotangent is scattered back through the argsort). unique gives each distinct
@@ -16,9 +22,35 @@ entries are distinct (there it is a sort) and one valid choice at ties.
 import numpy as np
 
 from ..core.errors import MutationError, NonDifferentiableInputError
-from ..core.primitive import FUNCTIONS, Primitive, implements, linear, nondifferentiable
+from ..core.primitive import FUNCTIONS, Primitive, implements, nondifferentiable
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
 from .shape import along, dtype_of, moveaxis, ndim, normalize_axes, ravel, shape
+
+
+class _ArraySlot:
+    """The place of an index array (an operand) in a getitem template."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "ARRAY"
+
+    def __reduce__(self):
+        return "ARRAY"
+
+
+ARRAY = _ArraySlot()
+
+
+def fill(template, arrays):
+    """The full index: `template` with its ARRAY slots filled by `arrays` in order.
+
+    Example:
+        >>> fill((slice(None), ARRAY), (np.array([1, 0]),))
+        (slice(None, None, None), array([1, 0]))
+    """
+    arrays = iter(arrays)
+    return tuple(next(arrays) if i is ARRAY else i for i in template)
 
 
 def _has_advanced(index):
@@ -26,8 +58,13 @@ def _has_advanced(index):
                for i in index)
 
 
-def _scatter_add(g, index, shape):
-    """Zeros of `shape` with g added at `index` (repeated indices accumulate)."""
+def scatter_add_at(g, index, shape):
+    """Zeros of `shape` with g added at `index` (repeated indices accumulate).
+
+    Example:
+        >>> scatter_add_at(np.ones(3), (np.array([0, 0, 2]),), (3,))
+        array([2., 0., 1.])
+    """
     out = np.zeros(shape, np.result_type(g))
     if _has_advanced(index):
         np.add.at(out, index, g)
@@ -36,24 +73,57 @@ def _scatter_add(g, index, shape):
     return out
 
 
-# The tangent of either map is the same map of the tangent; it is bound as a
-# primitive (not run as the NumPy impl) because a tangent may itself be traced.
-getitem_p = linear(
-    "getitem", lambda x, index: x[index],
-    lambda g, shapes, params, which: (scatter_add_p(g, index=params["index"], shape=shapes[0]),))
-scatter_add_p = linear(
-    "scatter_add", _scatter_add,
-    lambda g, shapes, params, which: (getitem_p(g, index=params["index"]),))
-scatter_add_p.jvp = lambda tangents, args, ans, params: (
-    None if tangents[0] is None else scatter_add_p(tangents[0], **params))
+# getitem (x[index]) and scatter_add are each other's transposes. Both are
+# linear in their first operand only; the tangent of either map is the same
+# map of the tangent, bound as a primitive since a tangent may be traced.
+def _getitem_impl(x, *arrays, index):
+    return x[fill(index, arrays) if arrays else index]
 
 
-def _index_part(i):
-    """One entry of an index, as plain ints, slices, None or Ellipsis."""
+def _scatter_add_impl(g, *arrays, index, shape):
+    return scatter_add_at(g, fill(index, arrays) if arrays else index, shape)
+
+
+def _first_only(prim):
+    def jvp(tangents, args, ans, params):
+        return None if tangents[0] is None else prim(tangents[0], *args[1:], **params)
+    return jvp
+
+
+def _getitem_vjp(g, res, params, which):
+    xshape, arrays = res
+    return [scatter_add_p(g, *arrays, index=params["index"], shape=xshape) if i == 0 else None
+            for i in which]
+
+
+def _scatter_add_vjp(g, arrays, params, which):
+    return [getitem_p(g, *arrays, index=params["index"]) if i == 0 else None for i in which]
+
+
+getitem_p = Primitive("getitem", _getitem_impl, vjp=_getitem_vjp,
+                      save=lambda args, ans, params: (np.shape(args[0]), args[1:]))
+scatter_add_p = Primitive("scatter_add", _scatter_add_impl, vjp=_scatter_add_vjp,
+                          save=lambda args, ans, params: args[1:])
+getitem_p.jvp = _first_only(getitem_p)
+scatter_add_p.jvp = _first_only(scatter_add_p)
+getitem_p.linear = scatter_add_p.linear = True
+
+
+def _index_parts(i):
+    """One entry of an index as static parts (ints, slices, None, Ellipsis)
+    and integer arrays (plain or traced), which become operands."""
     if isinstance(i, Box):
-        if np.result_type(raw(i)).kind in "fc":
+        dt = i.dtype
+        if dt.kind in "fc":
             raise NonDifferentiableInputError("an index may not be a traced floating-point value")
-        i = raw(i)
+        if dt == bool:
+            if np.shape(raw(i)) != np.shape(i):
+                raise IndexError("a boolean mask batched by vmap may select a different number "
+                                 "of entries in each example; use np.where instead")
+            return np.nonzero(raw(i))  # value-dependent: raises when compiled
+        if dt.kind not in "iu":
+            raise IndexError("arrays used as indices must be of integer (or boolean) type")
+        return (i,)
     if isinstance(i, (list, np.ndarray)):
         i = np.asarray(i)
         if i.dtype == bool and i.ndim:
@@ -64,15 +134,43 @@ def _index_part(i):
     return (i,)
 
 
+def split_index(index):
+    """`(template, arrays)`: the static template of an index and its arrays.
+
+    Example:
+        >>> split_index((slice(None), [2, 0]))
+        ((slice(None, None, None), ARRAY), (array([2, 0]),))
+    """
+    index = index if isinstance(index, tuple) else (index,)
+    parts = [p for i in index for p in _index_parts(i)]
+    arrays = tuple(p for p in parts if _is_array(p))
+    return tuple(ARRAY if _is_array(p) else p for p in parts), arrays
+
+
+def _is_array(p):
+    return isinstance(p, (Box, np.ndarray))
+
+
 def getitem(x, index):
-    """x[index] on a traced x; index arrays must be plain integer or boolean.
+    """x[index] on a traced x; index arrays are integer or boolean (plain or traced).
 
     Example:
         >>> getitem(np.arange(4.0), (np.array([0, 0, 3]),))
         array([0., 0., 3.])
     """
-    index = index if isinstance(index, tuple) else (index,)
-    return getitem_p(x, index=tuple(p for i in index for p in _index_part(i)))
+    template, arrays = split_index(index)
+    return getitem_p(x, *arrays, index=template)
+
+
+def scatter_add(g, index, shape):
+    """Zeros of `shape` with g added at `index`: the transpose of `getitem`.
+
+    Example:
+        >>> scatter_add(np.ones(2), (np.array([1, 1]),), (3,))
+        array([0., 2., 0.])
+    """
+    template, arrays = split_index(index)
+    return scatter_add_p(g, *arrays, index=template, shape=tuple(shape))
 
 
 @implements(np.take)
@@ -83,7 +181,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axes(axis, ndim(a))[0]
-    indices = np.asarray(raw(indices))
+    indices = _as_index(indices)
     n = shape(a)[axis]
     if mode == "wrap":
         indices = indices % n
@@ -94,14 +192,19 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     return getitem(a, along(axis, indices))
 
 
+def _as_index(indices):
+    """Indices as an array: traced ones stay traced (they may be symbolic)."""
+    return indices if isinstance(indices, Box) else np.asarray(indices)
+
+
 @implements(np.take_along_axis)
 def take_along_axis(arr, indices, axis=-1):
     """np.take_along_axis: one advanced index, with aranges on the other axes."""
     if axis is None:
         arr, axis = ravel(arr), 0
-    indices = np.asarray(raw(indices))
+    indices = _as_index(indices)
     nd = ndim(arr)
-    if indices.ndim != nd:
+    if ndim(indices) != nd:
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
     axis = normalize_axes(axis, nd)[0]
     index = tuple(indices if d == axis else
@@ -136,7 +239,7 @@ def diag(v, k=0):
     if ndim(v) != 1:
         raise ValueError("Input must be 1- or 2-d.")
     n = shape(v)[0] + abs(int(k))
-    return scatter_add_p(v, index=_diagonal_positions(n, n, int(k)), shape=(n, n))
+    return scatter_add(v, _diagonal_positions(n, n, int(k)), (n, n))
 
 
 @implements(np.trace)

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.trace import Box, raw
 from ..core.errors import NoRuleError
-from ..core.primitive import Primitive, implements
+from ..core.primitive import Primitive, implements, nondifferentiable
 
 
 class DegenerateWarning(RuntimeWarning):
@@ -92,18 +92,31 @@ def _is_zero(g):
     return not isinstance(g, Box) and not np.any(g)
 
 
+def _warn_degenerate(same, what):
+    """`same` unchanged, with a DegenerateWarning if two values coincide."""
+    if np.any(same * (1 - np.eye(np.shape(same)[-1]))):
+        warnings.warn(
+            f"{what}: repeated values; the derivatives of their vectors are undefined "
+            "(any rotation within the repeated subspace is a valid answer) and are "
+            "computed as if those vectors were fixed. Derivatives of the values "
+            "themselves stay exact.", DegenerateWarning, stacklevel=7)
+    return same
+
+
+# A primitive, not an `if`, so that compiled code (whose values are unknown
+# while tracing) makes the check when it runs. It works on stacks as they are.
+_degenerate_check_p = nondifferentiable("degenerate_check", _warn_degenerate)
+_degenerate_check_p.batch = lambda vals, batched, params: _degenerate_check_p(*vals, **params)
+
+
 def _gap_inverse(w, what, warn):
     """F[..., i, j] = 1 / (w_j - w_i) off the diagonal; 0 on it and wherever
     w_i == w_j to rounding, where a vector derivative is undefined."""
     d = _row(w) - _col(w)
     scale = np.max(np.abs(raw(w)), axis=-1, initial=0.0)[..., None, None]
     same = (np.abs(raw(d)) <= _GAP_RTOL * scale).astype(float)
-    if warn and np.any(same * (1 - np.eye(np.shape(w)[-1]))):
-        warnings.warn(
-            f"{what}: repeated values; the derivatives of their vectors are undefined "
-            "(any rotation within the repeated subspace is a valid answer) and are "
-            "computed as if those vectors were fixed. Derivatives of the values "
-            "themselves stay exact.", DegenerateWarning, stacklevel=4)
+    if warn:
+        same = _degenerate_check_p(same, what=what)
     return (1 - same) / (d + same)
 
 
@@ -519,9 +532,10 @@ def lstsq(a, b, rcond=None):
     bm = _col(b) if vector else b
     s = svdvals(a)
     _, keep = _cutoff_inverse(s, rcond)
-    rank = int(np.sum(keep))
+    rank = np.sum(keep)
+    rank = rank if isinstance(rank, Box) else int(rank)  # traced only when compiled
     x = pinv_p(a, rcond=rcond, hermitian=False) @ bm
-    if rank == n and m > n:
+    if m > n and rank == n:  # the residuals' shape depends on the rank
         r = bm - a @ x
         resid = np.sum(_abs2(r), axis=0)
     else:
