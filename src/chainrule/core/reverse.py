@@ -79,13 +79,19 @@ class ReverseTrace(Trace):
         if len(args) == 1:
             (box,) = args
             v = box._value
-            vals, which, parents = (v,), (0,), (box._node,)
-            ans = bind(prim, v, **params) if isinstance(v, Box) else prim.impl(v, **params)
+            vals, which, parents = (v,), _FIRST, (box._node,)
+            if isinstance(v, Box):
+                ans = bind(prim, v, **params)
+            else:
+                ans = prim.impl(v, **params) if params else prim.impl(v)
         elif len(args) == 2 and not isinstance(args[1], Box) and isinstance(args[0], Box):
             box, c = args
             v = box._value
-            vals, which, parents = (v, c), (0,), (box._node,)
-            ans = bind(prim, v, c, **params) if isinstance(v, Box) else prim.impl(v, c, **params)
+            vals, which, parents = (v, c), _FIRST, (box._node,)
+            if isinstance(v, Box):
+                ans = bind(prim, v, c, **params)
+            else:
+                ans = prim.impl(v, c, **params) if params else prim.impl(v, c)
         else:
             vals, which, parents, outer = self._unbox(args)
             ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
@@ -97,7 +103,11 @@ class ReverseTrace(Trace):
             tape.append((prim, prim.save(vals, ans, params), params, which, parents,
                          tuple(_shape(a) for a in ans)))
             return rebuild(ans, (ReverseBox(a, self, (index, k)) for k, a in enumerate(ans)))
-        tape.append((prim, prim.save(vals, ans, params), params, which, parents, _shape(ans)))
+        try:
+            shape = ans.shape
+        except AttributeError:  # a Python scalar
+            shape = ()
+        tape.append((prim, prim.save(vals, ans, params), params, which, parents, shape))
         box = _new_box(ReverseBox)  # cheaper than calling __init__ on this hot path
         box._value = ans
         box._trace = self
@@ -145,7 +155,11 @@ class ReverseTrace(Trace):
                 if type(ref) is not int:
                     _accumulate(cts, tape, ref, gi)
                     continue
-                if _shape(gi) != tape[ref][5]:
+                try:
+                    gshape = gi.shape
+                except AttributeError:  # a Python scalar
+                    gshape = ()
+                if gshape != tape[ref][5]:
                     gi = unbroadcast(gi, tape[ref][5])
                 old = cts[ref]
                 cts[ref] = gi if old is None else old + gi
@@ -155,6 +169,7 @@ class ReverseTrace(Trace):
 
 
 _new_box = object.__new__
+_FIRST = (0,)
 
 
 def _index(ref):

@@ -1,0 +1,551 @@
+"""Forward mode, Hessian-vector products and whole Jacobians against
+hand-written NumPy and other AD libraries.
+
+Four benchmarks, one run:
+
+1. jvp: the derivative of the tutorial MLP's loss (x in R^100, batch 256,
+   1000 tanh hidden units, softmax cross-entropy over 10 classes, float64)
+   along a random direction in all four parameters, over the time of the
+   loss itself (each library against its own loss evaluation).
+2. hvp: H v of the same loss with respect to W1 (10^5 parameters), over the
+   time of the gradient with respect to W1 (each library against its own
+   gradient).
+3. chain: the full 200 x 200 Jacobian of 8 layers h = tanh(W h + b) (W
+   200 x 200) in x, by forward and by reverse mode, against the hand-written
+   products of layer Jacobians in the same order.
+4. funnel: the 10 x 2000 Jacobian of 2000 -> 200 -> 200 -> 10 tanh layers
+   by reverse mode (and `jacobian`'s own choice) against the hand-written
+   product in reverse order.
+
+Every contender's result is checked against the hand-written one first.
+Libraries that are not installed are skipped; a contender that raises is
+listed as failed. The chainrule measured is this checkout's (src/).
+
+    python bench/bench_forward.py --threads 1    # full run, writes bench/results_forward.md
+    python bench/bench_forward.py --quick        # fewer samples, prints only
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+from bench_reverse import mlp_data, mlp_loss  # noqa: E402  (the same MLP and data)
+
+RESULTS = Path(__file__).resolve().parent / "results_forward.md"
+TARGETS = {"jvp": 2.3, "hvp": 2.0, "chain": 2.0, "funnel": 2.0}
+CHAIN_LAYERS, CHAIN_WIDTH = 8, 200
+FUNNEL_SIZES = (2000, 200, 200, 10)
+HAND = "hand-written NumPy"
+
+
+# --------------------------------------------------------------------------
+# the functions, written once over a NumPy-like module `xp` (the MLP loss
+# comes from bench_reverse); PyTorch's spelling of the MLP differs (amax, dim)
+
+def mlp_loss_torch(params, x, onehot):
+    import torch
+    W1, b1, W2, b2 = params
+    h = torch.tanh(x @ W1 + b1)
+    z = h @ W2 + b2
+    z = z - torch.amax(z, dim=1, keepdim=True)
+    log_p = z - torch.log(torch.sum(torch.exp(z), dim=1, keepdim=True))
+    return -torch.sum(onehot * log_p) / x.shape[0]
+
+
+def chain(xp):
+    def f(params, x):
+        h = x
+        for W, b in params:
+            h = xp.tanh(W @ h + b)
+        return h
+    return f
+
+
+# --------------------------------------------------------------------------
+# hand-written derivatives
+
+def _softmax(z):
+    z = z - np.max(z, axis=1, keepdims=True)
+    e = np.exp(z)
+    return z, e, np.sum(e, axis=1, keepdims=True)
+
+
+def mlp_jvp_handwritten(params, tangents, x, onehot):
+    """Loss and its derivative along `tangents`. The max shift cancels in the
+    log-softmax, so d loss = sum((p - onehot) * dz) / n (rows of onehot sum to 1)."""
+    W1, b1, W2, b2 = params
+    dW1, db1, dW2, db2 = tangents
+    h = np.tanh(x @ W1 + b1)
+    dh = (1 - h * h) * (x @ dW1 + db1)
+    z, e, s = _softmax(h @ W2 + b2)
+    dz = dh @ W2 + h @ dW2 + db2
+    n = x.shape[0]
+    return -np.sum(onehot * (z - np.log(s))) / n, np.sum((e / s - onehot) * dz) / n
+
+
+def mlp_grad_w1_handwritten(W1, b1, W2, b2, x, onehot):
+    h = np.tanh(x @ W1 + b1)
+    _, e, s = _softmax(h @ W2 + b2)
+    dz = (e / s - onehot) / x.shape[0]
+    return x.T @ ((dz @ W2.T) * (1 - h * h))
+
+
+def mlp_hvp_w1_handwritten(W1, V, b1, W2, b2, x, onehot):
+    """H V for W1: the gradient x^T ((p - onehot)/n W2^T * (1 - h^2)) pushed
+    forward along W1 + t V (dots are tangents):
+    a' = x V, h' = (1 - h^2) a', z' = h' W2, p' = p (z' - sum(p z')),
+    (grad a)' = (p'/n W2^T) (1 - h^2) - 2 h h' (dz W2^T)."""
+    h = np.tanh(x @ W1 + b1)
+    d = 1 - h * h
+    _, e, s = _softmax(h @ W2 + b2)
+    p, n = e / s, x.shape[0]
+    dh = d * (x @ V)
+    dz = dh @ W2
+    dp = p * (dz - np.sum(p * dz, axis=1, keepdims=True))
+    return x.T @ ((dp / n) @ W2.T * d - 2 * h * dh * (((p - onehot) / n) @ W2.T))
+
+
+def chain_jacobian_forward(params, x):
+    """J = D_L W_L ... D_1 W_1 (D_k = diag(1 - h_k^2)), multiplied from the input side."""
+    h, J = x, None
+    for W, b in params:
+        h = np.tanh(W @ h + b)
+        J = (1 - h * h)[:, None] * (W if J is None else W @ J)
+    return J
+
+
+def chain_jacobian_reverse(params, x):
+    """The same product multiplied from the output side (after a forward pass)."""
+    h, ds = x, []
+    for W, b in params:
+        h = np.tanh(W @ h + b)
+        ds.append(1 - h * h)
+    J = None
+    for (W, _), d in zip(reversed(params), reversed(ds)):
+        J = d[:, None] * W if J is None else (J * d) @ W
+    return J
+
+
+# --------------------------------------------------------------------------
+# data
+
+def chain_data(sizes, seed=1):
+    rng = np.random.default_rng(seed)
+    params = [(rng.standard_normal((m, n)) / np.sqrt(n), rng.standard_normal(m) / 10)
+              for n, m in zip(sizes[:-1], sizes[1:])]
+    return params, rng.standard_normal(sizes[0])
+
+
+def mlp_direction(params, seed=2):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(np.shape(p)) / 10 for p in params)
+
+
+# --------------------------------------------------------------------------
+# the libraries
+
+def blas_threads():
+    """NumPy's BLAS thread count, read from common.blas_description() ("..., N
+    threads (lib)"); common.blas_threads() misses the count when the library
+    name follows it and falls back to the number of cores."""
+    found = re.search(r"(\d+) threads", common.blas_description())
+    return int(found.group(1)) if found else common.blas_threads()
+
+
+def setup_torch():
+    import torch
+    torch.set_num_threads(blas_threads())  # match NumPy's BLAS
+    return torch
+
+
+def setup_jax():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    return jax
+
+
+def optional(builder, *args):
+    """builder(*args) or {} when its library is not installed."""
+    try:
+        return builder(*args)
+    except ImportError:
+        return {}
+
+
+def t2n(torch, tree):
+    return tree_map(lambda t: torch.from_numpy(np.ascontiguousarray(t)), tree)
+
+
+def tree_map(f, tree):
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(tree_map(f, t) for t in tree)
+    return f(tree)
+
+
+# --------------------------------------------------------------------------
+# the benchmarks: each returns (contenders, rows). contenders: name ->
+# callable whose result is checked against the hand-written one of the same
+# kind; rows: (library, operation, baseline) names, the ratio being their
+# quotient.
+
+def jvp_bench():
+    import chainrule as cr
+    params, x, onehot = mlp_data()
+    tangents = mlp_direction(params)
+    loss = mlp_loss(np)
+    fns = {
+        "NumPy loss": lambda: loss(params, x, onehot),
+        "hand-written jvp": lambda: mlp_jvp_handwritten(params, tangents, x, onehot),
+        "chainrule jvp": lambda: cr.jvp(lambda p: loss(p, x, onehot), (params,), (tangents,)),
+    }
+    rows = [(HAND, "hand-written jvp", "NumPy loss"), ("chainrule", "chainrule jvp", "NumPy loss")]
+
+    def torch_fns():
+        torch = setup_torch()
+        tp, tt, tx, to = t2n(torch, params), t2n(torch, tangents), t2n(torch, x), t2n(torch, onehot)
+        f = lambda *p: mlp_loss_torch(p, tx, to)  # noqa: E731
+        rows.append(("PyTorch (torch.func.jvp)", "PyTorch jvp", "PyTorch loss"))
+        return {"PyTorch loss": lambda: f(*tp),
+                "PyTorch jvp": lambda: torch.func.jvp(f, tp, tt)}
+
+    def autograd_fns():
+        import autograd
+        import autograd.numpy as anp
+        f = lambda p: mlp_loss(anp)(p, x, onehot)  # noqa: E731
+        rows.append(("autograd (make_jvp)", "autograd jvp", "autograd loss"))
+        return {"autograd loss": lambda: f(params),
+                "autograd jvp": lambda: autograd.make_jvp(f)(params)(tangents)}
+
+    def jax_fns():
+        jax = setup_jax()
+        import jax.numpy as jnp
+        jp, jt = tree_map(jnp.asarray, params), tree_map(jnp.asarray, tangents)
+        jx, jo = jnp.asarray(x), jnp.asarray(onehot)
+        f = lambda p: mlp_loss(jnp)(p, jx, jo)  # noqa: E731
+        rows.append(("JAX (jax.jvp, no jit)", "JAX jvp", "JAX loss"))
+        return {"JAX loss": lambda: jax.block_until_ready(f(jp)),
+                "JAX jvp": lambda: jax.block_until_ready(jax.jvp(f, (jp,), (jt,)))}
+
+    for builder in (torch_fns, autograd_fns, jax_fns):
+        fns.update(optional(builder))
+    return fns, rows
+
+
+def hvp_bench():
+    import chainrule as cr
+    (W1, b1, W2, b2), x, onehot = mlp_data()
+    V = mlp_direction((W1,))[0]
+    loss = mlp_loss(np)
+
+    def f(W):
+        return loss((W, b1, W2, b2), x, onehot)
+
+    fns = {
+        "hand-written grad": lambda: mlp_grad_w1_handwritten(W1, b1, W2, b2, x, onehot),
+        "hand-written hvp": lambda: mlp_hvp_w1_handwritten(W1, V, b1, W2, b2, x, onehot),
+        "chainrule grad": lambda g=cr.grad(f): g(W1),
+        "chainrule hvp": lambda: cr.hvp(f, (W1,), (V,)),
+    }
+    rows = [(HAND, "hand-written hvp", "hand-written grad"),
+            ("chainrule (cr.hvp, forward over reverse)", "chainrule hvp", "chainrule grad")]
+
+    def jax_fns():
+        jax = setup_jax()
+        import jax.numpy as jnp
+        rest = tree_map(jnp.asarray, (b1, W2, b2, x, onehot))
+        jW, jV = jnp.asarray(W1), jnp.asarray(V)
+        jf = lambda W: mlp_loss(jnp)((W,) + rest[:3], *rest[3:])  # noqa: E731
+        g = jax.grad(jf)
+        rows.append(("JAX (jvp of grad, no jit)", "JAX hvp", "JAX grad"))
+        return {"JAX grad": lambda: jax.block_until_ready(g(jW)),
+                "JAX hvp": lambda: jax.block_until_ready(jax.jvp(g, (jW,), (jV,))[1])}
+
+    def torch_fns():
+        torch = setup_torch()
+        tb1, tW2, tb2, tx, to = t2n(torch, (b1, W2, b2, x, onehot))
+        tW, tV = t2n(torch, W1), t2n(torch, V)
+        tWg = tW.clone().requires_grad_()
+        tf = lambda W: mlp_loss_torch((W, tb1, tW2, tb2), tx, to)  # noqa: E731
+
+        def double_backward():
+            g, = torch.autograd.grad(tf(tWg), tWg, create_graph=True)
+            return torch.autograd.grad(g, tWg, grad_outputs=tV)[0]
+
+        rows.append(("PyTorch (double backward)", "PyTorch hvp (double backward)", "PyTorch grad"))
+        rows.append(("PyTorch (torch.func jvp of grad)", "PyTorch hvp (torch.func)",
+                     "PyTorch grad (torch.func)"))
+        tg = torch.func.grad(tf)
+        return {"PyTorch grad": lambda: torch.autograd.grad(tf(tWg), tWg)[0],
+                "PyTorch hvp (double backward)": double_backward,
+                "PyTorch grad (torch.func)": lambda: tg(tW),
+                "PyTorch hvp (torch.func)": lambda: torch.func.jvp(tg, (tW,), (tV,))[1]}
+
+    def autograd_fns():
+        import autograd
+        import autograd.numpy as anp
+        af = lambda W: mlp_loss(anp)((W, b1, W2, b2), x, onehot)  # noqa: E731
+        rows.append(("autograd (hessian_tensor_product, reverse over reverse)",
+                     "autograd hvp", "autograd grad"))
+        rows.append(("autograd (make_jvp of grad, forward over reverse)",
+                     "autograd hvp (forward over reverse)", "autograd grad"))
+        return {"autograd grad": lambda g=autograd.grad(af): g(W1),
+                "autograd hvp": lambda h=autograd.hessian_tensor_product(af): h(W1, V),
+                "autograd hvp (forward over reverse)":
+                    lambda g=autograd.grad(af): autograd.make_jvp(g)(W1)(V)[1]}
+
+    for builder in (jax_fns, torch_fns, autograd_fns):
+        fns.update(optional(builder))
+    return fns, rows
+
+
+def jacobian_peers(fns, rows, params, x, modes):
+    """Peers' Jacobians of the chain at x; modes: ("fwd", "rev") or ("rev",)."""
+    def torch_fns():
+        torch = setup_torch()
+        tp, tx = t2n(torch, params), t2n(torch, x)
+        tf = lambda v: chain(torch)(tp, v)  # noqa: E731
+        out = {}
+        for mode in modes:
+            name = f"PyTorch torch.func.jac{mode}"
+            jac = getattr(torch.func, f"jac{mode}")(tf)
+            out[name] = lambda jac=jac: jac(tx)
+            rows.append((name, name, f"hand-written {mode}"))
+        return out
+
+    def jax_fns():
+        jax = setup_jax()
+        import jax.numpy as jnp
+        jp, jx = tree_map(jnp.asarray, params), jnp.asarray(x)
+        jf = lambda v: chain(jnp)(jp, v)  # noqa: E731
+        out = {}
+        for mode in modes:
+            name = f"JAX jac{mode} (no jit)"
+            jac = getattr(jax, f"jac{mode}")(jf)
+            out[name] = lambda jac=jac: jax.block_until_ready(jac(jx))
+            rows.append((name, name, f"hand-written {mode}"))
+        return out
+
+    def autograd_fns():
+        import autograd
+        import autograd.numpy as anp
+        jac = autograd.jacobian(lambda v: chain(anp)(params, v))
+        rows.append(("autograd jacobian (one backward pass per output)", "autograd jacobian",
+                     "hand-written rev"))
+        return {"autograd jacobian": lambda: jac(x)}
+
+    for builder in (torch_fns, jax_fns, autograd_fns):
+        fns.update(optional(builder))
+
+
+def chain_bench():
+    import chainrule as cr
+    params, x = chain_data((CHAIN_WIDTH,) * (CHAIN_LAYERS + 1))
+    f = lambda v: chain(np)(params, v)  # noqa: E731
+    fns = {
+        "hand-written fwd": lambda: chain_jacobian_forward(params, x),
+        "hand-written rev": lambda: chain_jacobian_reverse(params, x),
+        "chainrule jacfwd": lambda j=cr.jacfwd(f): j(x),
+        "chainrule jacrev": lambda j=cr.jacrev(f): j(x),
+        "chainrule jacobian": lambda j=cr.jacobian(f): j(x),
+    }
+    rows = [("hand-written, forward order", "hand-written fwd", "hand-written fwd"),
+            ("hand-written, reverse order", "hand-written rev", "hand-written fwd"),
+            ("chainrule jacfwd", "chainrule jacfwd", "hand-written fwd"),
+            ("chainrule jacrev", "chainrule jacrev", "hand-written rev"),
+            ("chainrule jacobian (its own choice)", "chainrule jacobian", "hand-written fwd")]
+    jacobian_peers(fns, rows, params, x, ("fwd", "rev"))
+    return fns, rows
+
+
+def funnel_bench():
+    import chainrule as cr
+    params, x = chain_data(FUNNEL_SIZES)
+    f = lambda v: chain(np)(params, v)  # noqa: E731
+    fns = {
+        "hand-written rev": lambda: chain_jacobian_reverse(params, x),
+        "chainrule jacrev": lambda j=cr.jacrev(f): j(x),
+        "chainrule jacobian": lambda j=cr.jacobian(f): j(x),
+    }
+    rows = [("hand-written, reverse order", "hand-written rev", "hand-written rev"),
+            ("chainrule jacrev", "chainrule jacrev", "hand-written rev"),
+            ("chainrule jacobian (its own choice)", "chainrule jacobian", "hand-written rev")]
+    jacobian_peers(fns, rows, params, x, ("rev",))
+    return fns, rows
+
+
+BENCHES = {"jvp": jvp_bench, "hvp": hvp_bench, "chain": chain_bench, "funnel": funnel_bench}
+
+
+# --------------------------------------------------------------------------
+# checking and timing
+
+def as_arrays(result):
+    """The result's leaves as float64 NumPy arrays (torch and JAX alike)."""
+    if isinstance(result, (tuple, list)):
+        return [a for r in result for a in as_arrays(r)]
+    if hasattr(result, "detach"):
+        result = result.detach().numpy()
+    return [np.asarray(result, dtype=float)]
+
+
+def reference_for(name, fns):
+    """The hand-written contender whose result `name` must reproduce."""
+    for kind in ("jvp", "hvp", "grad", "loss"):
+        if kind in name.split():
+            return "NumPy loss" if kind == "loss" else f"hand-written {kind}"
+    return "hand-written rev" if "hand-written rev" in fns else "hand-written fwd"
+
+
+def check(results):
+    for name, value in results.items():
+        ref = results[reference_for(name, results)]
+        got, want = as_arrays(value), as_arrays(ref)
+        if len(got) != len(want) or not all(
+                a.shape == b.shape and np.allclose(a, b, rtol=1e-8, atol=1e-11)
+                for a, b in zip(got, want)):
+            raise AssertionError(f"{name}'s result differs from {reference_for(name, results)}'s")
+
+
+def timed(kind, samples, min_sample_s):
+    """(name -> (median, best) seconds, name -> note, rows). A contender that
+    fails its first call is dropped with a note, as are the rows using it."""
+    fns, rows = BENCHES[kind]()
+    notes, results = {}, {}
+    for name, fn in list(fns.items()):
+        try:
+            results[name] = fn()
+        except Exception as e:  # noqa: BLE001  (reported, not hidden)
+            if name.startswith(("hand-written", "NumPy")):
+                raise
+            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
+            del fns[name]
+    check(results)
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
+    stats = {name: (common.median(ts), min(ts)) for name, ts in times.items()}
+    return stats, notes, rows
+
+
+# --------------------------------------------------------------------------
+# report
+
+BASELINE_WORD = {"jvp": "own loss", "hvp": "own gradient", "chain": "hand-written", "funnel": "hand-written"}
+
+
+def table(kind, stats, notes, rows):
+    """Rows: library, median, best, baseline median, ratio by medians and by
+    best samples, note (a failure note instead of figures)."""
+    headers = ["library", "median", "best sample", f"baseline ({BASELINE_WORD[kind]}) median",
+               "ratio (median)", "ratio (best)", "note"]
+    out = []
+    for label, op, base in rows:
+        missing = [n for n in (op, base) if n not in stats]
+        if missing:
+            out.append([label, "-", "-", "-", "-", "-", "; ".join(
+                f"{n}: {notes.get(n, 'not run')}" for n in missing)])
+            continue
+        (m, b), (bm, bb) = stats[op], stats[base]
+        out.append([label, common.format_seconds(m), common.format_seconds(b),
+                    common.format_seconds(bm), f"{m / bm:.2f}", f"{b / bb:.2f}",
+                    "" if base != op else "baseline"])
+    return common.markdown_table(headers, out)
+
+
+def verdict(kind, stats, rows):
+    lines = []
+    for label, op, base in rows:
+        if label.startswith("chainrule") and op in stats and base in stats and op != base:
+            r = stats[op][0] / stats[base][0]
+            best = stats[op][1] / stats[base][1]
+            lines.append(f"- {kind}: {label}: {r:.2f} by medians, {best:.2f} by best samples "
+                         f"(target at most {TARGETS[kind]}): "
+                         f"{'met' if r <= TARGETS[kind] else 'NOT met'}")
+    return lines
+
+
+DESCRIPTIONS = {
+    "jvp": ("MLP: jvp of the loss along all parameters",
+            "x (256 x 100) -> tanh(x W1 + b1), W1 100 x 1000 -> softmax cross-entropy over 10 "
+            "classes, float64; the derivative along a random direction in (W1, b1, W2, b2). "
+            "Each library's jvp is divided by its own evaluation of the loss (chainrule's and the "
+            "hand-written one's by the plain NumPy loss)."),
+    "hvp": ("MLP: Hessian-vector product with respect to W1",
+            "The same loss as a function of W1 alone (10^5 parameters); H v along a random V. "
+            "Each library's hvp is divided by its own gradient with respect to W1."),
+    "chain": (f"Jacobian of {CHAIN_LAYERS} tanh layers {CHAIN_WIDTH} x {CHAIN_WIDTH}",
+              f"h = tanh(W h + b), {CHAIN_LAYERS} layers, x in R^{CHAIN_WIDTH}; the full "
+              f"{CHAIN_WIDTH} x {CHAIN_WIDTH} Jacobian dh/dx. Forward-mode contenders are divided "
+              "by the hand-written product taken from the input side, reverse-mode ones by the "
+              "product taken from the output side (after a forward pass)."),
+    "funnel": ("Jacobian of a 2000 -> 200 -> 200 -> 10 tanh chain",
+               "h = tanh(W h + b) with W 200 x 2000, 200 x 200, 10 x 200; the 10 x 2000 Jacobian "
+               "dh/dx, divided by the hand-written product taken from the output side."),
+}
+
+
+def report(args, command, sections, load_start):
+    parts = ["# Forward-mode, Hessian-vector and Jacobian benchmark results", "",
+             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
+    parts += [f"- {k}: {v}" for k, v in common.machine_description().items()]
+    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
+              "{:.2f} {:.2f} {:.2f} (other processes share this 2-core machine, so single "
+              "samples are noisy; medians of round-robin samples are the figures to read)"
+              .format(*load_start, *os.getloadavg()),
+              "- malloc: " + ("glibc tuned for every library: " + ", ".join(
+                  f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
+              "- timing: every contender (operations and their baselines alike) called once "
+              f"untimed, warmed up for 0.3 s, then {args.samples} round-robin samples of at "
+              f"least {args.min_sample * 1e3:.0f} ms each; ratios are of medians and of best "
+              "samples. Every contender's result is first checked against the hand-written one "
+              "(np.allclose, rtol 1e-8).",
+              "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)"
+                               if args.threads else
+                               "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
+              "", "## Targets", ""]
+    parts += [line for kind, (stats, _, rows) in sections.items() for line in verdict(kind, stats, rows)]
+    parts.append("")
+    for kind, res in sections.items():
+        title, text = DESCRIPTIONS[kind]
+        parts += [f"## {title}", "", text, "", table(kind, *res), ""]
+    return "\n".join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
+    parser.add_argument("--only", choices=list(BENCHES), action="append",
+                        help="run just these benchmarks (repeatable)")
+    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
+                        help="leave glibc malloc at its defaults")
+    parser.add_argument("--threads", type=int, help="limit every library to this many threads "
+                        "(steadier on a shared machine; default: each library's own default)")
+    parser.add_argument("--write", action="store_true", help="write the results file even with --quick")
+    args = parser.parse_args(argv)
+    common.reexec_with_env(args.malloc, args.threads)
+    command = " ".join([sys.executable, "bench/bench_forward.py", *sys.argv[1:]])
+    args.samples, args.min_sample = (5, 0.02) if args.quick else (21, 0.1)
+    load_start = os.getloadavg()
+    sections = {}
+    for kind in args.only or list(BENCHES):
+        start = time.perf_counter()
+        sections[kind] = timed(kind, args.samples, args.min_sample)
+        print(f"{DESCRIPTIONS[kind][0]} ({time.perf_counter() - start:.0f} s)\n"
+              + table(kind, *sections[kind]) + "\n", flush=True)
+    print("\n".join(line for kind, (stats, _, rows) in sections.items()
+                    for line in verdict(kind, stats, rows)))
+    if not args.quick or args.write:
+        RESULTS.write_text(report(args, command, sections, load_start))
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""Linear algebra in reverse mode: the gradient of a Gaussian-process
+marginal likelihood against a hand-derived NumPy gradient and other AD
+libraries.
+
+The model: n = 500 points in 2-D, an RBF kernel
+K = sf2 exp(-|x_i - x_j|^2 / (2 ell^2)) + sn2 I with the signal variance,
+length scale and noise variance as log-parameters theta, and the negative
+log marginal likelihood
+
+    nll(theta) = y^T K^-1 y / 2 + log det K / 2 + n log(2 pi) / 2
+
+written in plain NumPy: K^-1 y by a Cholesky factor and two solves
+(SciPy's cho_solve spelt with np.linalg.solve), log det K from the
+factor's diagonal. Its gradient in theta by chainrule is timed against the
+classic hand-derived formula
+
+    d nll / d theta_i = -tr((a a^T - K^-1) dK/dtheta_i) / 2,   a = K^-1 y,
+
+and against JAX (without and with jit) and PyTorch on the same code. Two
+other spellings of the same nll (solve with K itself; log det by slogdet)
+show what each linalg rule costs, as does the SciPy spelling (cho_factor and
+cho_solve from chainrule.scipy.linalg, whose solves are triangular). Every gradient is checked against the
+hand-derived one first. The squared distances are computed once, outside
+(they do not depend on theta), so the timings are of the linear algebra.
+
+    python bench/bench_linalg.py --threads 1    # full run, writes bench/results_linalg.md
+    python bench/bench_linalg.py --quick        # fewer samples, prints only
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results_linalg.md"
+TARGET = 1.2
+N_POINTS, DIM = 500, 2
+HAND = "hand-derived NumPy"
+
+
+# --------------------------------------------------------------------------
+# the negative log marginal likelihood, written once over a NumPy-like
+# module `xp` (`linalg` is its linalg namespace); three spellings
+
+def kernel(xp, theta, sqdist):
+    sf2, ell, sn2 = xp.exp(theta[0]), xp.exp(theta[1]), xp.exp(theta[2])
+    return sf2 * xp.exp(-0.5 * sqdist / ell**2) + sn2 * xp.eye(sqdist.shape[0], dtype=sqdist.dtype)
+
+
+def nll_cholesky(xp, linalg):
+    """K^-1 y as cho_solve does it: L^-T (L^-1 y)."""
+    def nll(theta, sqdist, y):
+        L = linalg.cholesky(kernel(xp, theta, sqdist))
+        alpha = linalg.solve(L.T, linalg.solve(L, y))
+        return 0.5 * (y @ alpha) + xp.sum(xp.log(xp.diag(L))) + 0.5 * y.shape[0] * np.log(2 * np.pi)
+    return nll
+
+
+def nll_solve(xp, linalg):
+    """K^-1 y by solving with K itself; log det K still from the Cholesky factor."""
+    def nll(theta, sqdist, y):
+        K = kernel(xp, theta, sqdist)
+        L = linalg.cholesky(K)
+        return (0.5 * (y @ linalg.solve(K, y)) + xp.sum(xp.log(xp.diag(L)))
+                + 0.5 * y.shape[0] * np.log(2 * np.pi))
+    return nll
+
+
+def nll_slogdet(xp, linalg):
+    """No Cholesky factor: solve with K, log det K by slogdet."""
+    def nll(theta, sqdist, y):
+        K = kernel(xp, theta, sqdist)
+        return (0.5 * (y @ linalg.solve(K, y)) + 0.5 * linalg.slogdet(K)[1]
+                + 0.5 * y.shape[0] * np.log(2 * np.pi))
+    return nll
+
+
+def nll_cho_solve(xp, linalg):
+    """The SciPy spelling: cho_factor / cho_solve (triangular solves); linalg
+    is scipy.linalg, chainrule.scipy.linalg or jax.scipy.linalg."""
+    def nll(theta, sqdist, y):
+        c = linalg.cho_factor(kernel(xp, theta, sqdist), lower=True)
+        return (0.5 * (y @ linalg.cho_solve(c, y)) + xp.sum(xp.log(xp.diag(c[0])))
+                + 0.5 * y.shape[0] * np.log(2 * np.pi))
+    return nll
+
+
+def nll_grad_handwritten(theta, sqdist, y):
+    """The nll and its gradient: with W = a a^T - K^-1 (a = K^-1 y),
+    d nll/d theta_i = -sum(W * dK/dtheta_i) / 2, where
+    dK/d log sf2 = Kf (the kernel without noise), dK/d log ell = Kf * r^2 / ell^2,
+    dK/d log sn2 = sn2 I."""
+    sf2, ell, sn2 = np.exp(theta)
+    n = y.shape[0]
+    Kf = sf2 * np.exp(-0.5 * sqdist / ell**2)
+    K = Kf + sn2 * np.eye(n)
+    L = np.linalg.cholesky(K)
+    Kinv = np.linalg.inv(K)
+    a = Kinv @ y
+    nll = 0.5 * (y @ a) + np.sum(np.log(np.diagonal(L))) + 0.5 * n * np.log(2 * np.pi)
+    W = np.outer(a, a) - Kinv
+    WKf = W * Kf
+    grad = -0.5 * np.array([np.sum(WKf), np.sum(WKf * sqdist) / ell**2, sn2 * np.trace(W)])
+    return nll, grad
+
+
+def gp_data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 5, (N_POINTS, DIM))
+    y = np.sin(X[:, 0]) * np.cos(X[:, 1]) + 0.1 * rng.standard_normal(N_POINTS)
+    sqdist = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    theta = np.log([1.0, 0.8, 0.01])  # sf2, ell, sn2
+    return theta, sqdist, y
+
+
+# --------------------------------------------------------------------------
+# the contenders: name -> callable returning (value, gradient)
+
+def blas_threads():
+    """NumPy's BLAS thread count, read from common.blas_description() ("..., N
+    threads (lib)"); common.blas_threads() misses the count when the library
+    name follows it and falls back to the number of cores."""
+    found = re.search(r"(\d+) threads", common.blas_description())
+    return int(found.group(1)) if found else common.blas_threads()
+
+
+def contenders(theta, sqdist, y):
+    import chainrule as cr
+    fns = {HAND: lambda: nll_grad_handwritten(theta, sqdist, y)}
+    for label, spelling in (("", nll_cholesky), (" (solve with K)", nll_solve),
+                            (" (solve with K, slogdet)", nll_slogdet)):
+        fns["chainrule" + label] = lambda f=cr.value_and_grad(spelling(np, np.linalg)): f(theta, sqdist, y)
+    try:
+        from chainrule.scipy import linalg as cr_scipy_linalg
+        f = cr.value_and_grad(nll_cho_solve(np, cr_scipy_linalg))
+        fns["chainrule (scipy cho_factor, cho_solve)"] = lambda: f(theta, sqdist, y)
+    except ImportError:
+        pass
+    try:
+        import autograd
+        import autograd.numpy as anp
+        fns["autograd"] = lambda f=autograd.value_and_grad(nll_cholesky(anp, anp.linalg)): f(theta, sqdist, y)
+    except ImportError:
+        pass
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_platforms", "cpu")
+        import jax.numpy as jnp
+        f = jax.value_and_grad(nll_cholesky(jnp, jnp.linalg))
+        args = tuple(jnp.asarray(a) for a in (theta, sqdist, y))
+        fns["JAX (no jit)"] = lambda: jax.block_until_ready(f(*args))
+        jitted = jax.jit(f)
+        fns["JAX (jit)"] = lambda: jax.block_until_ready(jitted(*args))
+    except ImportError:
+        pass
+    try:
+        import torch
+        torch.set_num_threads(blas_threads())  # match NumPy's BLAS
+        tt = torch.tensor(theta, requires_grad=True)
+        ts, ty = torch.from_numpy(sqdist), torch.from_numpy(y)
+        tf = nll_cholesky(torch, torch.linalg)
+
+        def torch_value_and_grad():
+            value = tf(tt, ts, ty)
+            return value, torch.autograd.grad(value, tt)[0]
+        fns["PyTorch"] = torch_value_and_grad
+    except ImportError:
+        pass
+    return fns
+
+
+def as_array(x):
+    return np.asarray(x.detach() if hasattr(x, "detach") else x, dtype=float)
+
+
+def timed(samples, min_sample_s):
+    """name -> (median, best) seconds per gradient, and name -> note."""
+    data = gp_data()
+    fns = contenders(*data)
+    notes, results = {}, {}
+    for name, fn in list(fns.items()):
+        start = time.perf_counter()
+        try:
+            results[name] = fn()  # the first call: compiles JAX's jit, surfaces missing rules
+        except Exception as e:  # noqa: BLE001  (reported, not hidden)
+            if name == HAND:
+                raise
+            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
+            del fns[name]
+            continue
+        if name == "JAX (jit)":
+            notes[name] = f"compile {time.perf_counter() - start:.2f} s"
+    want_value, want_grad = results[HAND]
+    for name, (value, grad) in results.items():
+        if not (np.allclose(as_array(value), want_value, rtol=1e-9)
+                and np.allclose(as_array(grad), want_grad, rtol=1e-7, atol=1e-9)):
+            raise AssertionError(f"{name}'s value or gradient differs from the hand-derived one: "
+                                 f"{as_array(grad)} vs {want_grad}")
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
+    return {name: (common.median(ts), min(ts)) for name, ts in times.items()}, notes, want_grad
+
+
+# --------------------------------------------------------------------------
+# report
+
+def table(stats, notes):
+    ref_median, ref_best = stats[HAND]
+    rows = [[name, common.format_seconds(m), common.format_seconds(b),
+             f"{m / ref_median:.2f}x", f"{b / ref_best:.2f}x", notes.get(name, "")]
+            for name, (m, b) in stats.items()]
+    rows += [[name, "-", "-", "-", "-", note] for name, note in notes.items() if name not in stats]
+    return common.markdown_table(
+        ["library", "median per value and gradient", "best sample", "ratio (median)",
+         "ratio (best)", "note"], rows)
+
+
+def verdict(stats):
+    if "chainrule" not in stats:
+        return "- chainrule did not run"
+    r = stats["chainrule"][0] / stats[HAND][0]
+    best = stats["chainrule"][1] / stats[HAND][1]
+    return (f"- GP marginal likelihood gradient: chainrule {r:.2f}x hand-derived by medians, "
+            f"{best:.2f}x by best samples (target at most {TARGET}x): "
+            f"{'met' if r <= TARGET else 'NOT met'}")
+
+
+def report(args, command, stats, notes, grad, load_start):
+    parts = ["# Linear-algebra benchmark results: GP marginal likelihood gradient", "",
+             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
+    parts += [f"- {k}: {v}" for k, v in common.machine_description().items()]
+    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
+              "{:.2f} {:.2f} {:.2f} (other processes share this 2-core machine, so single "
+              "samples are noisy; medians of round-robin samples are the figures to read)"
+              .format(*load_start, *os.getloadavg()),
+              "- malloc: " + ("glibc tuned for every library: " + ", ".join(
+                  f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
+              "- timing: each contender called once untimed (JAX's jit compiles there), warmed "
+              f"up for 0.3 s, then {args.samples} round-robin samples of at least "
+              f"{args.min_sample * 1e3:.0f} ms each; medians and best samples. Every value and "
+              "gradient is first checked against the hand-derived one.",
+              "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)"
+                               if args.threads else
+                               "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
+              "", "## Target", "", verdict(stats), "",
+              "## Gradient of the negative log marginal likelihood", "",
+              f"n = {N_POINTS} points in {DIM}-D, RBF kernel, theta = (log sf2, log ell, log sn2) = "
+              f"({', '.join(f'{t:.3g}' for t in gp_data()[0])}); gradient "
+              f"({', '.join(f'{g:.6g}' for g in grad)}). The rows without a note in brackets "
+              "differentiate the Cholesky spelling (cho_solve by two np.linalg.solve calls); "
+              "the hand-derived gradient uses np.linalg.cholesky (log det) and np.linalg.inv.",
+              "", table(stats, notes), ""]
+    return "\n".join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
+    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
+                        help="leave glibc malloc at its defaults")
+    parser.add_argument("--threads", type=int, help="limit every library to this many threads "
+                        "(steadier on a shared machine; default: each library's own default)")
+    parser.add_argument("--write", action="store_true", help="write the results file even with --quick")
+    args = parser.parse_args(argv)
+    common.reexec_with_env(args.malloc, args.threads)
+    command = " ".join([sys.executable, "bench/bench_linalg.py", *sys.argv[1:]])
+    args.samples, args.min_sample = (5, 0.05) if args.quick else (21, 0.2)
+    load_start = os.getloadavg()
+    stats, notes, grad = timed(args.samples, args.min_sample)
+    print("GP marginal likelihood, value and gradient\n" + table(stats, notes) + "\n")
+    print(verdict(stats))
+    if not args.quick or args.write:
+        RESULTS.write_text(report(args, command, stats, notes, grad, load_start))
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
