@@ -1,0 +1,44 @@
+"""The core stays small enough to read top to bottom (STYLE.md, lesson 6).
+
+Counts lines of code in src/chainrule/core (no blank lines, comments or
+docstrings, so documenting is free and packing lines together gains
+nothing worth having) and fails past the budget. Raise the budget in a
+change that says why the core needed to grow.
+"""
+
+import ast
+import io
+import pathlib
+import tokenize
+
+CORE = pathlib.Path(__file__).resolve().parents[1] / "src" / "chainrule" / "core"
+BUDGET = 800
+
+_LAYOUT = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+           tokenize.DEDENT, tokenize.ENDMARKER}
+
+
+def code_lines(source):
+    """Lines holding code, not counting docstrings and comments."""
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node):
+            first = node.body[0]
+            docstrings.update(range(first.lineno, first.end_lineno + 1))
+    lines = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type not in _LAYOUT:
+            lines.update(range(tok.start[0], tok.end[0] + 1))
+    return len(lines - docstrings)
+
+
+def test_code_lines_counts_only_code():
+    source = '"""Doc."""\n\n# comment\ndef f(x):\n    """Doc\n    more."""\n    return (x +\n            1)\n'
+    assert code_lines(source) == 3
+
+
+def test_core_is_within_its_budget():
+    sizes = {p.name: code_lines(p.read_text()) for p in sorted(CORE.glob("*.py"))}
+    total = sum(sizes.values())
+    print(f"core: {total} lines of code", sizes)
+    assert total <= BUDGET, f"the core has {total} lines of code, over its budget of {BUDGET}: {sizes}"
