@@ -172,9 +172,9 @@ class _Writer:
             for v in e.outputs:
                 last.setdefault(v, k)
         for v, k in last.items():
-            e = g.eqns[k]
-            reused = e.reuse is not None and e.inputs[e.reuse] is v  # same buffer as the output
-            if v not in keep and v.ndim > 0 and not reused:
+            # An input whose buffer the output reuses (out=) dies too: the
+            # output's name keeps the memory, the input's must not.
+            if v not in keep and v.ndim > 0:
                 dying[k].append(self.names[v])
         return dying
 

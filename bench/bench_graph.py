@@ -1,0 +1,466 @@
+"""The graph route (`cr.compile`) against hand-written NumPy, the eager tape
+and other AD libraries.
+
+Four benchmarks, one run:
+
+1. mlp: loss and gradient of the tutorial's MNIST MLP (x in R^100, batch
+   256, 1000 tanh hidden units, 10-way softmax cross-entropy, float64), with
+   one-hot targets, and compiled once more with integer labels
+   (`log_p[rows, labels]`, index arrays as operands).
+2. loop: gradient of 1000 steps of `x = sin(x) * 1.0001 + 0.1` on a scalar,
+   reported per primitive operation (3000 of them).
+3. compile: time of the first call of a fresh `cr.compile(cr.value_and_grad(f))`
+   (tracing, passes, code generation, exec and one run), median over several
+   fresh compiles, for the MLP and the loop, beside JAX jit's first call;
+   with chainrule's time split by phase.
+4. memory: peak resident-set increase while computing the gradient of a
+   50-layer 1000 x 1000 tanh network (batch 64), each contender in a fresh
+   process, after one untimed call (compiles) and a malloc_trim.
+
+Ratios are to the hand-written NumPy version (the same hand-written code as
+bench_reverse.py). Libraries that are not installed are skipped. The
+chainrule measured is this checkout's (src/).
+
+    python bench/bench_graph.py --threads 1    # full run, writes bench/results_graph.md
+    python bench/bench_graph.py --quick        # fewer samples, prints only
+"""
+
+import argparse
+import ctypes
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+from bench_reverse import (  # noqa: E402  (the same functions, data and hand-written code)
+    DEEP_BATCH, DEEP_LAYERS, DEEP_WIDTH, LOOP_OPS, LOOP_STEPS, check_agreement, deep_handwritten,
+    deep_loss, loop, loop_handwritten, loop_torch, mlp_data, mlp_handwritten, mlp_loss, mlp_torch,
+    setup_jax, setup_torch)
+
+RESULTS = Path(__file__).resolve().parent / "results_graph.md"
+# compiled over hand-written (mlp, loop), compile seconds, peak over hand-written
+TARGETS = {"mlp": 1.05, "loop": 1.5, "compile_s": 0.05, "memory": 1.0}
+HAND = "hand-written NumPy"
+COMPILED = "chainrule compiled"
+EAGER = "chainrule eager (tape)"
+
+
+# --------------------------------------------------------------------------
+# the functions, written once over a NumPy-like module `xp` (the one-hot MLP,
+# loop and deep network come from bench_reverse)
+
+def mlp_loss_labels(xp):
+    """The MLP loss with integer labels: picks log_p[i, labels[i]]."""
+    def loss(params, x, labels):
+        W1, b1, W2, b2 = params
+        h = xp.tanh(x @ W1 + b1)
+        z = h @ W2 + b2
+        z = z - xp.max(z, axis=1, keepdims=True)
+        log_p = z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
+        return -xp.sum(log_p[xp.arange(x.shape[0]), labels]) / x.shape[0]
+    return loss
+
+
+# --------------------------------------------------------------------------
+# one callable per contender; peers missing from the machine are left out
+
+def contenders(kind, data):
+    """name -> no-argument callable returning (value, gradient)."""
+    import chainrule as cr
+    out = {}
+    if kind == "mlp":
+        params, x, onehot = data
+        labels = np.argmax(onehot, axis=1)
+        out[HAND] = lambda: mlp_handwritten(params, x, onehot)
+        out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(mlp_loss(np))): f(params, x, onehot)
+        out[COMPILED + ", integer labels"] = (
+            lambda f=cr.compile(cr.value_and_grad(mlp_loss_labels(np))): f(params, x, labels))
+        out[EAGER] = lambda f=cr.value_and_grad(mlp_loss(np)): f(params, x, onehot)
+    else:
+        x0 = data
+        out[HAND] = lambda: loop_handwritten(x0)
+        out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np))): f(x0)
+        out[EAGER] = lambda f=cr.value_and_grad(loop(np)): f(x0)
+    try:
+        import autograd
+        import autograd.numpy as anp
+        f = autograd.value_and_grad(mlp_loss(anp) if kind == "mlp" else loop(anp))
+        out["autograd"] = (lambda: f(params, x, onehot)) if kind == "mlp" else (lambda: f(x0))
+    except ImportError:
+        pass
+    try:
+        torch = setup_torch()
+        if kind == "mlp":
+            tparams = tuple(torch.tensor(p, requires_grad=True) for p in params)
+            tx, tonehot = torch.tensor(x), torch.tensor(onehot)
+            out["PyTorch (eager)"] = lambda: mlp_torch(tparams, tx, tonehot)
+        else:
+            tx0 = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+            out["PyTorch (eager)"] = lambda: loop_torch(tx0)
+    except ImportError:
+        pass
+    try:
+        jax = setup_jax()
+        import jax.numpy as jnp
+        jitted = jax.jit(jax.value_and_grad(mlp_loss(jnp) if kind == "mlp" else loop(jnp)))
+        args = ((tuple(jnp.asarray(p) for p in params), jnp.asarray(x), jnp.asarray(onehot))
+                if kind == "mlp" else (jnp.asarray(x0),))
+        out["JAX (jit)"] = lambda: jax.block_until_ready(jitted(*args))
+    except ImportError:
+        pass
+    return out
+
+
+def timed(kind, data, samples, min_sample_s):
+    """name -> (median, best) seconds per call, and name -> note (first-call
+    time: compiles for chainrule compiled and JAX jit; or why it failed)."""
+    fns = contenders(kind, data)
+    notes = {}
+    for name, fn in list(fns.items()):
+        start = time.perf_counter()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001  (reported, not hidden)
+            if name == HAND:
+                raise
+            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
+            del fns[name]
+            continue
+        if name.startswith(COMPILED) or name == "JAX (jit)":
+            notes[name] = f"first call {common.format_seconds(time.perf_counter() - start)}"
+    check_agreement(fns)
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
+    # paired: the median over rounds of this round's sample over the hand-written
+    # one taken just before it, which cancels load that lasts a round
+    return {name: (common.median(ts), min(ts),
+                   common.median([t / h for t, h in zip(ts, times[HAND])]))
+            for name, ts in times.items()}, notes
+
+
+# --------------------------------------------------------------------------
+# compile time
+
+def chainrule_phases(fun, args):
+    """Seconds of each compilation phase of fun at args: trace, optimise,
+    generate source, exec it, first run (the steps compile's _Program takes)."""
+    from chainrule.core.tree import tree_flatten
+    from chainrule.graph.codegen import generate, scalar_ok
+    from chainrule.graph.compile import _exec
+    from chainrule.graph.passes import optimize
+    from chainrule.graph.trace import is_traced_leaf, trace
+    t = [time.perf_counter()]
+    graph = trace(fun, *args)
+    t.append(time.perf_counter())
+    graph = optimize(graph)
+    t.append(time.perf_counter())
+    # compile generates both flavours for all-scalar graphs, runs the scalar one
+    flavours = [generate(graph, "f", scalar=True)] if scalar_ok(graph) else []
+    flavours.append(generate(graph, "f"))
+    t.append(time.perf_counter())
+    runs = [_exec(*flavour) for flavour in flavours]
+    t.append(time.perf_counter())
+    runs[0](*[x for x in tree_flatten(list(args))[0] if is_traced_leaf(x)])
+    t.append(time.perf_counter())
+    phases = ["trace", "optimise", "generate", "exec", "first run"]
+    return dict(zip(phases, np.diff(t))), len(graph.eqns)
+
+
+def compile_times(repeats):
+    """Rows of first-call times of fresh compiles: name -> dict."""
+    import chainrule as cr
+    params, x, onehot = mlp_data()
+    cases = {"MLP": (mlp_loss, (params, x, onehot)), "loop": (loop, (0.5,))}
+    out = {}
+    for case, (make, args) in cases.items():
+        firsts = []
+        for _ in range(repeats + 1):  # the first compile in the process is reported apart
+            f = cr.compile(cr.value_and_grad(make(np)))  # a fresh closure: nothing cached
+            start = time.perf_counter()
+            f(*args)
+            firsts.append(time.perf_counter() - start)
+        phases = [chainrule_phases(cr.value_and_grad(make(np)), args) for _ in range(repeats)]
+        split = {k: common.median([p[0][k] for p in phases]) for k in phases[0][0]}
+        out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
+                                     "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
+        try:
+            jax = setup_jax()
+            import jax.numpy as jnp
+            jargs = ((tuple(jnp.asarray(p) for p in params), jnp.asarray(x), jnp.asarray(onehot))
+                     if case == "MLP" else (jnp.asarray(0.5),))
+            firsts = []
+            for _ in range(repeats + 1 if case == "MLP" else 2):  # the loop takes seconds
+                jitted = jax.jit(jax.value_and_grad(make(jnp)))
+                start = time.perf_counter()
+                jax.block_until_ready(jitted(*jargs))
+                firsts.append(time.perf_counter() - start)
+            out[f"JAX jit, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
+                                       "best": min(firsts[1:])}
+        except ImportError:
+            pass
+    return out
+
+
+# --------------------------------------------------------------------------
+# memory: one fresh process per contender
+
+MEMORY_CONTENDERS = [HAND, COMPILED, EAGER, "JAX (jit)"]
+
+
+def malloc_trim():
+    """Give freed heap pages back to the kernel (glibc), so that memory a
+    warm-up call freed is not counted as already resident."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def memory_child(name):
+    """Peak RSS increase (bytes) of one gradient of the deep network, after
+    one untimed call and a malloc_trim; printed as JSON."""
+    import json
+    rng = np.random.default_rng(0)
+    params = [(rng.standard_normal((DEEP_WIDTH, DEEP_WIDTH)) / np.sqrt(DEEP_WIDTH),
+               rng.standard_normal(DEEP_WIDTH) / 10) for _ in range(DEEP_LAYERS)]
+    x = rng.standard_normal((DEEP_BATCH, DEEP_WIDTH))
+    if name == HAND:
+        fn = lambda: deep_handwritten(params, x)
+    elif name in (COMPILED, EAGER):
+        import chainrule as cr
+        f = cr.value_and_grad(deep_loss(np))
+        f = cr.compile(f) if name == COMPILED else f
+        fn = lambda: f(params, x)
+    elif name == "JAX (jit)":
+        jax = setup_jax()
+        import jax.numpy as jnp
+        jitted = jax.jit(jax.value_and_grad(deep_loss(jnp)))
+        jparams = [(jnp.asarray(W), jnp.asarray(b)) for W, b in params]
+        jx = jnp.asarray(x)
+        fn = lambda: jax.block_until_ready(jitted(jparams, jx))
+    else:
+        raise ValueError(f"unknown contender {name!r}")
+    fn()  # compiles (chainrule compiled, JAX); the same warm-up for every contender
+    malloc_trim()
+    weights = sum(W.nbytes + b.nbytes for W, b in params)
+    peak = common.peak_rss_increase(fn)
+    live = None
+    if name != "JAX (jit)":  # XLA's buffers are invisible to tracemalloc
+        import tracemalloc
+        gc.collect()
+        tracemalloc.start()
+        result = fn()
+        live = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del result
+    print(json.dumps({"peak": peak, "live": live, "weights": weights}))
+
+
+def memory(names):
+    results = {}
+    for name in names:
+        found = common.in_fresh_process(__file__, ["--memory-child", name])
+        if found is not None:
+            results[name] = found
+    return results
+
+
+def available(name):
+    module = {"autograd": "autograd", "PyTorch (eager)": "torch", "JAX (jit)": "jax"}.get(name)
+    if module is None:
+        return True
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+# --------------------------------------------------------------------------
+# report
+
+def ratio(x, ref):
+    return f"{x / ref:.2f}x"
+
+
+def time_table(times, notes, per_op=None):
+    ref_median, ref_best, _ = times[HAND]
+    headers = ["contender", "median per call", "best sample"]
+    if per_op:
+        headers += ["median per op", "best per op"]
+    headers += ["ratio (medians)", "ratio (best)", "ratio (paired)", "note"]
+    rows = []
+    for name, (t_median, t_best, paired) in times.items():
+        row = [name, common.format_seconds(t_median), common.format_seconds(t_best)]
+        if per_op:
+            row += [f"{t_median / per_op * 1e6:.3f} us", f"{t_best / per_op * 1e6:.3f} us"]
+        rows.append(row + [ratio(t_median, ref_median), ratio(t_best, ref_best), f"{paired:.2f}x",
+                           notes.get(name, "")])
+    rows += [[name] + ["-"] * (len(headers) - 2) + [note] for name, note in notes.items()
+             if name not in times]
+    return common.markdown_table(headers, rows)
+
+
+def compile_table(results):
+    rows = []
+    for name, r in results.items():
+        split = ", ".join(f"{k} {common.format_seconds(v)}" for k, v in r.get("phases", {}).items())
+        if "eqns" in r:
+            split += f" ({r['eqns']} equations after optimisation)"
+        rows.append([name, common.format_seconds(r["median"]), common.format_seconds(r["best"]),
+                     common.format_seconds(r["first in process"]), split])
+    return common.markdown_table(
+        ["compile", "median first call", "best", "first compile in the process",
+         "chainrule phases (medians)"], rows)
+
+
+def memory_table(results):
+    ref = results.get(HAND, {}).get("peak")
+    ref_live = results.get(HAND, {}).get("live")
+    rows = [[name, f"{r['peak'] / 2**20:.1f} MiB", ratio(r["peak"], ref) if ref else "-",
+             f"{r['live'] / 2**20:.1f} MiB" if r.get("live") else "-",
+             ratio(r["live"], ref_live) if r.get("live") and ref_live else "-"]
+            for name, r in results.items()]
+    return common.markdown_table(["contender", "peak RSS increase", "vs hand-written",
+                                  "peak traced bytes", "vs hand-written"], rows)
+
+
+def verdicts(mlp, loop_res, comp, mem):
+    lines = []
+
+    def met(ok):
+        return "met" if ok else "NOT met"
+
+    for label, res, key in (("MLP value and gradient", mlp, "mlp"), ("scalar loop", loop_res, "loop")):
+        if res and COMPILED in res[0]:
+            times = res[0]
+            r = times[COMPILED][0] / times[HAND][0]
+            best = times[COMPILED][1] / times[HAND][1]
+            paired = times[COMPILED][2]
+            line = (f"- {label}: compiled {paired:.2f}x hand-written by paired samples, {r:.2f}x "
+                    f"by medians, {best:.2f}x by best samples (target at most {TARGETS[key]}x, "
+                    f"judged on the paired ratio): {met(paired <= TARGETS[key])}")
+            if key == "loop":
+                peers = {n: t[0] / times[COMPILED][0] for n, t in times.items()
+                         if n not in (HAND, COMPILED, "JAX (jit)")}
+                line += "; by medians it is " + ", ".join(
+                    f"{v:.1f}x faster than {n}" for n, v in peers.items())
+            lines.append(line)
+    if comp and "chainrule, MLP" in comp:
+        s = comp["chainrule, MLP"]["median"]
+        lines.append(f"- compile time of the MLP gradient: {s * 1e3:.0f} ms median first call "
+                     f"(target under {TARGETS['compile_s'] * 1e3:.0f} ms): "
+                     f"{met(s < TARGETS['compile_s'])}")
+    if mem and COMPILED in mem and HAND in mem:
+        r = mem[COMPILED]["peak"] / mem[HAND]["peak"]
+        line = (f"- 50-layer peak memory: compiled {r:.2f}x hand-written (target at most "
+                f"{TARGETS['memory']}x): {met(r <= TARGETS['memory'] + 0.005)}")
+        if mem[COMPILED].get("live") and mem[HAND].get("live"):
+            line += f"; peak traced bytes {mem[COMPILED]['live'] / mem[HAND]['live']:.2f}x"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def report(args, command, mlp, loop_res, comp, mem, load_start):
+    machine = common.machine_description()
+    parts = ["# Graph-route (cr.compile) benchmark results", "",
+             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
+    parts += [f"- {k}: {v}" for k, v in machine.items()]
+    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
+              "{:.2f} {:.2f} {:.2f}: other processes share the 2 cores, so timings are medians "
+              "of round-robin samples (the best sample is the least disturbed)"
+              .format(*load_start, *os.getloadavg())]
+    parts += ["- malloc: " + ("glibc tuned for every contender: " + ", ".join(
+        f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
+        "- timing: each contender called once untimed (chainrule compiled and JAX jit compile "
+        "there: the 'first call' note), its gradient checked against the hand-written one, "
+        f"warmed up for 0.3 s, then {args.samples} round-robin samples of at least "
+        f"{args.min_sample * 1e3:.0f} ms each. Ratios to hand-written: of the medians, of "
+        "the best samples, and paired (the median over rounds of each round's sample over the "
+        "hand-written sample of the same round: the least sensitive to load that comes and goes, "
+        "so the targets are judged on it)",
+        "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)" if args.threads
+                         else "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
+        ""]
+    parts += ["## Targets", "", verdicts(mlp, loop_res, comp, mem), ""]
+    if mlp:
+        parts += ["## MNIST MLP: loss and gradient", "",
+                  "x (256 x 100) -> tanh(x W1 + b1), W1 100 x 1000 -> softmax cross-entropy "
+                  "over 10 classes, float64; gradient with respect to W1, b1, W2, b2. "
+                  "'compiled' is `cr.compile(cr.value_and_grad(loss))`, one-hot targets "
+                  "unless it says integer labels.", "", time_table(*mlp), ""]
+    if loop_res:
+        parts += ["## Scalar loop: per-op cost", "",
+                  f"Gradient of {LOOP_STEPS} steps of `x = np.sin(x) * 1.0001 + 0.1` "
+                  f"({LOOP_OPS} primitive operations) at x = 0.5; the compiled graph is all "
+                  "0-d float64, so it runs on Python floats and `math`.", "",
+                  time_table(*loop_res, per_op=LOOP_OPS), ""]
+    if comp:
+        parts += ["## Compile time", "",
+                  "Wall time of the first call of a fresh `cr.compile(cr.value_and_grad(f))` "
+                  "(trace, passes, code generation, exec, one run) and of a fresh "
+                  f"`jax.jit(jax.value_and_grad(f))`: median over {args.compiles} fresh compiles "
+                  "after one first compile in the process (reported apart: it pays for lazy "
+                  "imports and cold caches; JAX's loop has 1 fresh compile after it). "
+                  "The phases are timed separately on further fresh traces.", "",
+                  compile_table(comp), ""]
+    if mem:
+        parts += ["## Peak memory: 50-layer tanh network", "",
+                  f"Gradient of sum(h**2)/2 for {DEEP_LAYERS} layers h = tanh(h W + b), "
+                  f"W {DEEP_WIDTH} x {DEEP_WIDTH}, batch {DEEP_BATCH}, float64 (weights "
+                  f"{next(iter(mem.values()))['weights'] / 2**20:.0f} MiB; the gradient itself "
+                  "is as large). Each contender in a fresh process: one untimed call (compiles), "
+                  "then `malloc_trim(0)` so freed pages are not counted as resident, then the "
+                  "peak resident-set increase of one call over the resident set just before it. "
+                  "'Peak traced bytes' is tracemalloc's peak during a further call (NumPy's array "
+                  "data and Python objects: live bytes, without the allocator's fragmentation).",
+                  "", memory_table(mem), ""]
+    return "\n".join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
+    parser.add_argument("--only", choices=["mlp", "loop", "compile", "memory"], action="append",
+                        help="run just these benchmarks (repeatable)")
+    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
+                        help="leave glibc malloc at its defaults")
+    parser.add_argument("--threads", type=int, help="limit every library to this many threads")
+    parser.add_argument("--write", action="store_true", help="write the results even with --quick")
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        return memory_child(args.memory_child)
+    common.reexec_with_env(args.malloc, args.threads)
+    command = " ".join([sys.executable, "bench/bench_graph.py", *sys.argv[1:]])
+    args.samples, args.min_sample, args.compiles = (5, 0.02, 3) if args.quick else (21, 0.1, 7)
+    which = args.only or ["mlp", "loop", "compile", "memory"]
+    load_start = os.getloadavg()
+    mlp = loop_res = comp = mem = None
+    if "compile" in which:  # first, so that the first compile in the process is cold
+        comp = compile_times(args.compiles)
+        print("Compile time\n" + compile_table(comp) + "\n", flush=True)
+    if "mlp" in which:
+        mlp = timed("mlp", mlp_data(), args.samples, args.min_sample)
+        print("MNIST MLP, loss and gradient\n" + time_table(*mlp) + "\n", flush=True)
+    if "loop" in which:
+        loop_res = timed("loop", 0.5, args.samples, args.min_sample)
+        print("Scalar loop, gradient\n" + time_table(*loop_res, per_op=LOOP_OPS) + "\n", flush=True)
+    if "memory" in which:
+        mem = memory([n for n in MEMORY_CONTENDERS if available(n)])
+        print("50-layer network, peak memory\n" + memory_table(mem) + "\n", flush=True)
+    print(verdicts(mlp, loop_res, comp, mem))
+    if not args.quick or args.write:
+        RESULTS.write_text(report(args, command, mlp, loop_res, comp, mem, load_start))
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
