@@ -29,7 +29,6 @@ hand-derived one first. The squared distances are computed once, outside
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -125,14 +124,6 @@ def gp_data(seed=0):
 # --------------------------------------------------------------------------
 # the contenders: name -> callable returning (value, gradient)
 
-def blas_threads():
-    """NumPy's BLAS thread count, read from common.blas_description() ("..., N
-    threads (lib)"); common.blas_threads() misses the count when the library
-    name follows it and falls back to the number of cores."""
-    found = re.search(r"(\d+) threads", common.blas_description())
-    return int(found.group(1)) if found else common.blas_threads()
-
-
 def contenders(theta, sqdist, y):
     import chainrule as cr
     fns = {HAND: lambda: nll_grad_handwritten(theta, sqdist, y)}
@@ -141,8 +132,9 @@ def contenders(theta, sqdist, y):
         fns["chainrule" + label] = lambda f=cr.value_and_grad(spelling(np, np.linalg)): f(theta, sqdist, y)
     try:
         from chainrule.scipy import linalg as cr_scipy_linalg
-        f = cr.value_and_grad(nll_cho_solve(np, cr_scipy_linalg))
-        fns["chainrule (scipy cho_factor, cho_solve)"] = lambda: f(theta, sqdist, y)
+        # bound now: `f` is reassigned below, which a late-binding closure would see
+        fns["chainrule (scipy cho_factor, cho_solve)"] = (
+            lambda f=cr.value_and_grad(nll_cho_solve(np, cr_scipy_linalg)): f(theta, sqdist, y))
     except ImportError:
         pass
     try:
@@ -165,7 +157,7 @@ def contenders(theta, sqdist, y):
         pass
     try:
         import torch
-        torch.set_num_threads(blas_threads())  # match NumPy's BLAS
+        torch.set_num_threads(common.blas_threads())  # match NumPy's BLAS
         tt = torch.tensor(theta, requires_grad=True)
         ts, ty = torch.from_numpy(sqdist), torch.from_numpy(y)
         tf = nll_cholesky(torch, torch.linalg)
@@ -256,7 +248,8 @@ def report(args, command, stats, notes, grad, load_start):
               f"n = {N_POINTS} points in {DIM}-D, RBF kernel, theta = (log sf2, log ell, log sn2) = "
               f"({', '.join(f'{t:.3g}' for t in gp_data()[0])}); gradient "
               f"({', '.join(f'{g:.6g}' for g in grad)}). The rows without a note in brackets "
-              "differentiate the Cholesky spelling (cho_solve by two np.linalg.solve calls); "
+              "differentiate the Cholesky spelling (cho_solve by two np.linalg.solve calls, which "
+              "chainrule solves by substitution since L is triangular); "
               "the hand-derived gradient uses np.linalg.cholesky (log det) and np.linalg.inv.",
               "", table(stats, notes), ""]
     return "\n".join(parts)

@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -162,10 +163,15 @@ def _openblas_via_ctypes():
     return None
 
 
+def _load_blas():
+    """Make sure NumPy's BLAS is loaded (and so listed in /proc/self/maps)."""
+    import numpy as np
+    np.ones((2, 2)) @ np.ones((2, 2))
+
+
 def blas_description():
     """One line naming NumPy's BLAS, its kernel and its thread count."""
-    import numpy as np
-    np.ones((2, 2)) @ np.ones((2, 2))  # make sure the BLAS is loaded
+    _load_blas()
     try:
         from threadpoolctl import threadpool_info
         infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
@@ -178,22 +184,29 @@ def blas_description():
     found = _openblas_via_ctypes()
     if found:
         return found
+    import numpy as np
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     return f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
 
 
 def blas_threads():
-    """NumPy's BLAS thread count (for matching other libraries to it)."""
+    """NumPy's BLAS thread count (for matching other libraries to it), from
+    threadpoolctl or else the loaded OpenBLAS; the core count if neither says.
+
+    Example:
+        >>> blas_threads() >= 1
+        True
+    """
+    _load_blas()
     try:
         from threadpoolctl import threadpool_info
         return next(i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas")
     except (ImportError, StopIteration):
         pass
-    text = _openblas_via_ctypes() or ""
-    for part in text.split(","):
-        if part.strip().endswith("threads"):
-            return int(part.split()[0])
-    return os.cpu_count()
+    # "..., kernel Haswell, 1 threads (libscipy_openblas64_.so)": the library
+    # name follows the count, so look for the number before "threads"
+    found = re.search(r"(\d+) threads", _openblas_via_ctypes() or "")
+    return int(found.group(1)) if found else os.cpu_count()
 
 
 def machine_description():

@@ -69,6 +69,9 @@ def svd_fixed(a, **kw):
 OPS = [
     Op("solve", L.solve, ((wc(3, 3), rand(3)), (wc(3, 3), rand(3, 2)), (wc(2, 3, 3), rand(2, 3, 2)),
                           (wc(3, 3), rand(2, 3, 1)), (wc(2, 3, 3), rand(3, 2)))),
+    # a triangular a is solved by substitution (the Cholesky spelling); its cotangent stays dense
+    Op("solve_on_triangle", L.solve, ((np.tril(wc(3, 3)), rand(3)), (np.triu(wc(2, 3, 3)), rand(2, 3, 2)),
+                                      (np.tril(wc(2, 3, 3)), rand(3, 1))), covers=("solve",)),
     Op("inv", L.inv, ((wc(3, 3),), (wc(2, 3, 3),))),
     Op("det", L.det, ((wc(3, 3),), (wc(2, 3, 3),), (rand(1, 1),))),
     Op("slogdet", tup(L.slogdet), ((wc(3, 3),), (-wc(2, 3, 3),))),
@@ -118,7 +121,8 @@ OPS = [
     Op("solve_triangular", lambda a, b: [SL.solve_triangular(a, b), SL.solve_triangular(a, b, trans=1),
                                          SL.solve_triangular(a, b, lower=True, unit_diagonal=True),
                                          SL.solve_triangular(a, b, trans="T", lower=True)],
-       ((wc(3, 3), rand(3)), (wc(3, 3), rand(3, 2)), (wc(2, 3, 3), rand(2, 3, 2)))),
+       ((wc(3, 3), rand(3)), (wc(3, 3), rand(3, 2)), (wc(2, 3, 3), rand(2, 3, 2)),
+        (wc(2, 3, 3), rand(3, 2)), (wc(3, 3), rand(2, 3, 1)))),
     Op("cho_solve", lambda a, b: [SL.cho_solve(SL.cho_factor(a), b), SL.cho_solve(SL.cho_factor(a, lower=True), b),
                                   SL.cho_factor(a)[0], SL.cholesky(a)],
        ((spd(3, 3), rand(3)), (spd(3, 3), rand(3, 2))), covers=("cholesky", "solve_triangular")),

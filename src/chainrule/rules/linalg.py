@@ -1,7 +1,11 @@
 """Linear algebra (numpy.linalg): matrix-calculus rules on stacks (..., m, n).
 
-Primitives: solve, inv, det, slogdet, cholesky, eigh, svd, qr. Everything
-else (norm, pinv, lstsq, matrix_power, eigvalsh, ...) is composed from them.
+Primitives: solve, solve_triangular, inv, det, slogdet, cholesky, eigh, svd,
+qr, pinv. Everything else (norm, lstsq, matrix_power, eigvalsh, ...) is
+composed from them. Triangular systems (the Cholesky and QR rules, and a
+triangular matrix handed to np.linalg.solve) are solved by substitution
+with SciPy's LAPACK wrapper when SciPy is installed (O(n^2) per right-hand
+side, no factorisation); without SciPy, by np.linalg.solve (same result).
 Each rule is derived from the matrix differential (the maths is in the
 comment above it); rules use solves rather than explicit inverses and pure
 transposes `_T`, never conjugates: on complex input they are the holomorphic
@@ -19,6 +23,7 @@ and complete QR of non-square matrices (an error).
 """
 
 import functools
+import importlib.util
 import operator
 import warnings
 
@@ -27,6 +32,7 @@ import numpy as np
 from ..core.trace import Box, raw
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive, implements, nondifferentiable
+from .batching import _solve_rule
 
 
 class DegenerateWarning(RuntimeWarning):
@@ -75,6 +81,14 @@ def _triu(x, k=0):
     return x * (1 - np.tri(m, n, k - 1))
 
 
+@functools.lru_cache(maxsize=16)
+def _half_diagonal_tri(n):
+    """The lower-triangle mask with its diagonal halved (read-only, shared)."""
+    mask = np.tri(n) - 0.5 * np.eye(n)
+    mask.setflags(write=False)
+    return mask
+
+
 def _from_triangle(t, lower):
     """The symmetric matrix a routine reading one triangle of t actually sees."""
     tri = _tril(t) if lower else _triu(t)
@@ -82,9 +96,10 @@ def _from_triangle(t, lower):
 
 
 def _to_triangle(s, lower):
-    """Adjoint of `_from_triangle`: a cotangent on the triangle read."""
-    both = s + _T(s)
-    return (_tril(both) if lower else _triu(both)) - s * np.eye(np.shape(s)[-1])
+    """Adjoint of `_from_triangle`: a cotangent on the triangle read,
+    s_ij + s_ji below (above) the diagonal and s_ii on it."""
+    mask = _half_diagonal_tri(np.shape(s)[-1])
+    return (s + _T(s)) * (mask if lower else mask.T)
 
 
 def _is_zero(g):
@@ -139,13 +154,53 @@ def _solve_jvp(tangents, args, ans, params):
     return solve_p(a, rhs)
 
 
+def _neg_outer(u, v):
+    """-u v^T for stacks u (..., n, k), v (..., m, k); with one column a
+    broadcast product (one pass, where matmul makes a rank-1 product slowly)."""
+    return -u * _T(v) if np.shape(u)[-1] == 1 else (-u) @ _T(v)
+
+
 def _solve_vjp(g, res, params, which):
     (a, _), x = res
     gb = solve_p(_T(a), g)
-    return [-(gb @ _T(x)) if i == 0 else gb for i in which]
+    return [_neg_outer(gb, x) if i == 0 else gb for i in which]
 
 
-solve_p = Primitive("solve", np.linalg.solve, _solve_jvp, _solve_vjp)
+def _solve(a, b):
+    """np.linalg.solve, by substitution when every matrix of a is triangular
+    (as MATLAB's backslash): the Cholesky spelling `solve(L, y)` then costs
+    O(n^2), not an LU factorisation of L; the results agree to rounding."""
+    if HAVE_SCIPY:
+        a = np.asarray(a)
+        lower = _which_triangle(a)
+        if lower is not None:
+            return _solve_triangular(a, b, trans=0, lower=lower, unit_diagonal=False)
+    return np.linalg.solve(a, b)
+
+
+def _which_triangle(a):
+    """True if every matrix of the stack a is lower triangular, False if
+    every one is upper triangular, None otherwise (or if n < 2); a corner
+    entry settles most dense matrices without scanning the triangle."""
+    if a.ndim < 2 or a.shape[-1] < 2 or a.size == 0 or a.dtype.kind not in "fc":
+        return None
+    upper = _strict_upper(a.shape[-1])
+    if not a[..., 0, -1].any() and not np.any(a, where=upper):
+        return True
+    if not a[..., -1, 0].any() and not np.any(a, where=upper.T):
+        return False
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _strict_upper(n):
+    """The boolean mask of the strict upper triangle (read-only, shared)."""
+    mask = np.triu(np.ones((n, n), bool), 1)
+    mask.setflags(write=False)
+    return mask
+
+
+solve_p = Primitive("solve", _solve, _solve_jvp, _solve_vjp)
 
 
 @implements(np.linalg.solve)
@@ -160,6 +215,82 @@ def solve(a, b):
     if np.ndim(b) == 1:
         return np.squeeze(solve_p(a, _col(b)), -1)
     return solve_p(a, b)
+
+
+# --------------------------------------------------------------------------
+# solve_triangular: x = op(T)^-1 b, T the triangle of a that is read (lower
+# or upper, with ones on the diagonal if unit_diagonal), op(T) = T or T^T.
+# dx = op(T)^-1 (db - op(dT) x);  gb = op(T)^-T g,  gT = -tri(op^T(gb x^T)).
+def _scipy_installed():
+    try:
+        return importlib.util.find_spec("scipy") is not None
+    except (ImportError, ValueError):  # a broken or blocked install
+        return False
+
+
+HAVE_SCIPY = _scipy_installed()  # SciPy itself is imported on first use (import time)
+
+
+@functools.lru_cache(maxsize=16)
+def _triangle_mask(n, lower, unit_diagonal):
+    """The mask of the triangle a triangular solve reads (read-only, shared)."""
+    tri = np.tri(n) if lower else np.tri(n).T
+    mask = tri - np.eye(n) if unit_diagonal else tri
+    mask.setflags(write=False)
+    return mask
+
+
+def _op(x, trans):
+    return _T(x) if trans else x
+
+
+def _solve_triangular(a, b, trans, lower, unit_diagonal):
+    """op(T)^-1 b on plain stacks a (..., n, n), b (..., n, k) or (n,):
+    LAPACK's trtrs through SciPy, matrix by matrix (older SciPy does not
+    map over stacks); without SciPy, np.linalg.solve on the triangle."""
+    a, b = np.asarray(a), np.asarray(b)
+    if b.ndim == 1:
+        return _solve_triangular(a, b[:, None], trans, lower, unit_diagonal)[..., 0]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if not HAVE_SCIPY or 0 in batch + a.shape[-2:] + b.shape[-2:]:
+        t = a * _triangle_mask(a.shape[-1], lower, unit_diagonal)
+        if unit_diagonal:
+            t = t + np.eye(a.shape[-1])
+        return np.linalg.solve(_op(t, trans), b)
+    from scipy.linalg import solve_triangular
+    kw = dict(trans=trans, lower=lower, unit_diagonal=unit_diagonal, check_finite=False)
+    if not batch:
+        return solve_triangular(a, b, **kw)
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    return np.stack([solve_triangular(a[i], b[i], **kw) for i in np.ndindex(batch)]
+                    ).reshape(batch + b.shape[-2:])
+
+
+def _solve_triangular_jvp(tangents, args, ans, params):
+    (a, _), (ta, tb) = args, tangents
+    rhs = 0 if tb is None else tb
+    if ta is not None:
+        dt = ta * _triangle_mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
+        rhs = rhs - _op(dt, params["trans"]) @ ans
+    return solve_triangular_p(a, rhs, **params)
+
+
+def _solve_triangular_vjp(g, res, params, which):
+    (a, _), x = res
+    gb = solve_triangular_p(a, g, **{**params, "trans": 1 - params["trans"]})
+    mask = _triangle_mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
+    return [_op(_neg_outer(gb, x), params["trans"]) * mask if i == 0 else gb for i in which]
+
+
+solve_triangular_p = Primitive("solve_triangular", _solve_triangular,
+                               _solve_triangular_jvp, _solve_triangular_vjp)
+solve_triangular_p.batch = _solve_rule(solve_triangular_p)
+
+
+def _trisolve(l, b, trans=0):
+    """L^-1 b (trans=0) or L^-T b (trans=1) for a lower-triangular factor L."""
+    return solve_triangular_p(l, b, trans=trans, lower=True, unit_diagonal=False)
 
 
 # inv: X = A^-1.  dX = -X dA X;  gA = -X^T g X^T.
@@ -195,18 +326,56 @@ implements(np.linalg.slogdet)(lambda a: _result(_SLOGDET, slogdet_p(a)))
 # dL = L Phi(L^-1 dS L^-T), Phi = lower triangle with the diagonal halved;
 # gS = L^-T Phi(L^T g) L^-1, then gA = the adjoint of reading the triangle.
 def _phi(x):
-    return _tril(x) - 0.5 * x * np.eye(np.shape(x)[-1])
+    return x * _half_diagonal_tri(np.shape(x)[-1])
 
 
 def _cholesky_jvp(tangents, args, ans, params):
     ds = _from_triangle(tangents[0], lower=True)
-    x = solve_p(ans, _T(solve_p(ans, ds)))  # L^-1 dS L^-T (dS symmetric)
+    x = _trisolve(ans, _T(_trisolve(ans, ds)))  # L^-1 dS L^-T (dS symmetric)
     return ans @ _phi(x)
 
 
+_BLOCK = 128  # below this size a product by halves saves no time
+
+
+def _phi_lt_times(l, g):
+    """Phi(L^T g) for lower-triangular L, by halves: the upper-right block of
+    L is zero and that of Phi(.) is not needed, so with L = [[A, 0], [B, C]]
+    and g = [[g1, .], [g2, g3]],
+        Phi(L^T g) = [[Phi(A^T g1) + Phi(B^T g2), 0], [C^T g2, Phi(C^T g3)]],
+    recursively: a third of the flops of the full product."""
+    n = np.shape(l)[-1]
+    if n <= _BLOCK:
+        return _phi(_T(l) @ g)
+    h = n // 2
+    a, b, c = l[..., :h, :h], l[..., h:, :h], l[..., h:, h:]
+    g1, g2, g3 = g[..., :h, :h], g[..., h:, :h], g[..., h:, h:]
+    top = _phi_lt_times(a, g1) + _phi(_T(b) @ g2)
+    top = np.concatenate([top, np.zeros(np.shape(top)[:-1] + (n - h,))], axis=-1)
+    bottom = np.concatenate([_T(c) @ g2, _phi_lt_times(c, g3)], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+
+
+def _lower_over(p, l):
+    """P L^-1 for lower-triangular P and L, itself lower triangular, by halves:
+    with P = [[p1, 0], [p2, p3]] and L = [[A, 0], [B, C]],
+        P L^-1 = [[p1 A^-1, 0], [(p2 - p3 C^-1 B) A^-1, p3 C^-1]],
+    recursively: half the flops of one full triangular solve."""
+    n = np.shape(l)[-1]
+    if n <= _BLOCK:
+        return _T(_trisolve(l, _T(p), trans=1))
+    h = n // 2
+    a, b, c = l[..., :h, :h], l[..., h:, :h], l[..., h:, h:]
+    p1, p2, p3 = p[..., :h, :h], p[..., h:, :h], p[..., h:, h:]
+    y3 = _lower_over(p3, c)
+    y2 = _T(_trisolve(a, _T(p2 - y3 @ b), trans=1))
+    top = _lower_over(p1, a)
+    top = np.concatenate([top, np.zeros(np.shape(top)[:-1] + (n - h,))], axis=-1)
+    return np.concatenate([top, np.concatenate([y2, y3], axis=-1)], axis=-2)
+
+
 def _cholesky_vjp(g, l, params, which):
-    p = _phi(_T(l) @ g)
-    s = solve_p(_T(l), _T(solve_p(_T(l), _T(p))))  # L^-T P L^-1
+    s = _trisolve(l, _lower_over(_phi_lt_times(l, g), l), trans=1)  # L^-T Phi(L^T g) L^-1
     return [_to_triangle(s, lower=True)]
 
 
@@ -372,7 +541,7 @@ def svdvals(x, /):
 # dQ = Q (W - X) + Y,  dR = (X - W) R.  The VJP transposes these steps.
 def _qr_jvp(tangents, args, ans, params):
     q, r = ans
-    y = _T(solve_p(_T(r), _T(tangents[0])))
+    y = _T(solve_triangular_p(r, _T(tangents[0]), trans=1, lower=False, unit_diagonal=False))
     x = _T(q) @ y
     w = _tril(x, -1) - _T(_tril(x, -1))
     return [q @ (w - x) + y, (x - w) @ r]
@@ -383,7 +552,7 @@ def _qr_vjp(g, ans, params, which):
     gx = gr @ _T(r) - _T(q) @ gq
     gx = gx + _tril(_T(gx) - gx, -1)  # through W, whose cotangent is -gx
     gy = gq + q @ gx
-    return [_T(solve_p(r, _T(gy)))]
+    return [_T(solve_triangular_p(r, _T(gy), trans=0, lower=False, unit_diagonal=False))]
 
 
 qr_p = Primitive("qr", lambda a: tuple(np.linalg.qr(a)), _qr_jvp, _qr_vjp,

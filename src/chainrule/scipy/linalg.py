@@ -15,7 +15,7 @@ import scipy.linalg as _sl
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
 from ..core.trace import Box
-from ..rules.linalg import _T, _col
+from ..rules.linalg import _T, _col, solve_triangular_p
 
 
 def _traced(*values):
@@ -69,40 +69,8 @@ def sqrtm(A, **kwargs):
     return sqrtm_p(A) if _traced(A) else _sl.sqrtm(A, **kwargs)
 
 
-# ---- triangular solves ----
-# x = op(T)^-1 b, T the triangle of a that is read, op(T) = T or T^T.
-# dx = op(T)^-1 (db - op(dT) x);  gb = op(T)^-T g,  gT = -tri(op^T(gb x^T)).
-def _mask(n, lower, unit_diagonal):
-    tri = np.tri(n) if lower else np.tri(n).T
-    return tri - np.eye(n) if unit_diagonal else tri
-
-
-def _op(x, trans):
-    return _T(x) if trans else x
-
-
-def _solve_triangular_jvp(tangents, args, ans, params):
-    (a, _), (ta, tb) = args, tangents
-    rhs = 0 if tb is None else tb
-    if ta is not None:
-        dt = ta * _mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
-        rhs = rhs - _op(dt, params["trans"]) @ ans
-    return solve_triangular_p(a, rhs, **params)
-
-
-def _solve_triangular_vjp(g, res, params, which):
-    (a, _), x = res
-    gb = solve_triangular_p(a, g, **{**params, "trans": 1 - params["trans"]})
-    mask = _mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
-    return [-_op(gb @ _T(x), params["trans"]) * mask if i == 0 else gb for i in which]
-
-
-solve_triangular_p = Primitive(
-    "solve_triangular",
-    lambda a, b, trans, lower, unit_diagonal: _sl.solve_triangular(
-        a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal),
-    _solve_triangular_jvp, _solve_triangular_vjp)
-
+# ---- triangular solves: the rule lives with numpy.linalg's (chainrule.rules.linalg),
+# whose Cholesky and QR rules use it too ----
 _TRANS = {0: 0, "N": 0, 1: 1, "T": 1}
 
 
