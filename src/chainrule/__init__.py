@@ -9,7 +9,7 @@ from . import rules  # noqa: F401  (registers every derivative rule)
 from .api import grad, hvp, jvp, value_and_grad, vjp
 from .core.errors import (
     ChainruleError, LeakError, MutationError, NoRuleError,
-    NonDifferentiableInputError, NonScalarOutputError,
+    NonDifferentiableInputError, NonScalarOutputError, UnsupportedOptionError,
 )
 from .complex_step import ComplexStepError, cs_jvp
 from .custom import custom_vjp
@@ -22,5 +22,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp",
     "jacfwd", "jacrev", "jacobian", "hessian", "vmap", "trace", "compile",
     "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
-    "NonDifferentiableInputError", "NonScalarOutputError",
+    "NonDifferentiableInputError", "NonScalarOutputError", "UnsupportedOptionError",
 ]

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_rng = np.random.default_rng(0)  # one stream: every case gets fresh values
+_rng = np.random.default_rng(0)  # one stream per family: every case gets fresh values
+
+
+def reseed(seed):
+    """Start the stream the case makers draw from afresh (one per family)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
 
 
 @dataclass

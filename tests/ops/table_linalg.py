@@ -39,8 +39,12 @@ def tall(*shape):
 
 
 def nz(*shape):
-    """Random entries bounded away from 0, where |x| has its kink."""
-    return np.where(rand(*shape) > 0, 1.0, -1.0) * rand(*shape, low=0.2, high=1.0)
+    """Random entries bounded away from 0 (the kink of |x|) whose magnitudes
+    are well apart (no near-ties for the max/min inside inf-norms)."""
+    n = int(np.prod(shape, dtype=int))
+    spacing = 0.8 / max(n, 1)
+    magnitudes = 0.2 + spacing * (np.argsort(rand(n)) + 0.5 + 0.25 * rand(n))
+    return (np.where(rand(n) > 0, 1.0, -1.0) * magnitudes).reshape(shape)
 
 
 def tup(f):

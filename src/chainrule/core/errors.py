@@ -23,3 +23,7 @@ class NonScalarOutputError(ChainruleError, TypeError):
 
 class NonDifferentiableInputError(ChainruleError, TypeError):
     """An integer, boolean or non-numeric argument was asked to be differentiated."""
+
+
+class UnsupportedOptionError(ChainruleError, NotImplementedError):
+    """A NumPy function with a rule was called with an option the rule lacks."""

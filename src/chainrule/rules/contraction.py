@@ -18,7 +18,7 @@ import string
 
 import numpy as np
 
-from ..core.errors import MutationError
+from ..core.errors import MutationError, UnsupportedOptionError
 from ..core.primitive import implements, multilinear, register_ufunc
 from .shape import normalize_axes
 
@@ -157,7 +157,7 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
     """
     _no_out("einsum", out)
     if kwargs:
-        raise NotImplementedError(
+        raise UnsupportedOptionError(
             f"np.einsum options {sorted(kwargs)} are not supported on traced values")
     subscripts, ops = _einsum_operands(operands)
     inputs, output = _expand_subscripts(subscripts, [np.ndim(x) for x in ops])

@@ -21,7 +21,7 @@ entries are distinct (there it is a sort) and one valid choice at ties.
 
 import numpy as np
 
-from ..core.errors import MutationError, NonDifferentiableInputError
+from ..core.errors import MutationError, NonDifferentiableInputError, UnsupportedOptionError
 from ..core.primitive import FUNCTIONS, Primitive, implements, nondifferentiable
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
 from .shape import along, dtype_of, moveaxis, ndim, normalize_axes, ravel, shape
@@ -315,7 +315,7 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
     if out is not None:
         raise MutationError("np.clip(..., out=...) would write in place into a traced result")
     if kwargs:
-        raise NotImplementedError(
+        raise UnsupportedOptionError(
             f"np.clip options {sorted(kwargs)} are not supported on traced values")
     lo = _one_of("min", a_min, min)
     hi = _one_of("max", a_max, max)
@@ -338,7 +338,7 @@ def _one_of(name, positional, keyword):
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     """np.sort as take_along_axis(a, argsort(a)): cotangents go back through the argsort."""
     if order is not None:
-        raise NotImplementedError("np.sort(order=...) (structured arrays) is not supported")
+        raise UnsupportedOptionError("np.sort(order=...) (structured arrays) is not supported")
     if axis is None:
         a, axis = ravel(a), -1
     return take_along_axis(a, np.argsort(a, axis=axis, kind=kind, stable=stable), axis)

@@ -16,7 +16,7 @@ by zero. argmax, all, any, isclose and friends carry no derivative.
 
 import numpy as np
 
-from ..core.errors import MutationError
+from ..core.errors import MutationError, UnsupportedOptionError
 from ..core.primitive import Primitive, UFUNC_METHODS, implements, linear
 from .indexing import pass_through
 from .shape import along, normalize_axes
@@ -38,7 +38,7 @@ def _check_plain(name, out=None, where=True):
     if out is not None:
         raise MutationError(f"np.{name}(..., out=...) would write in place into a traced result")
     if where is not True and where is not np._NoValue:
-        raise NotImplementedError(f"np.{name}(..., where=...) is not supported on traced values")
+        raise UnsupportedOptionError(f"np.{name}(..., where=...) is not supported on traced values")
 
 
 def _given(value):

@@ -11,6 +11,7 @@ constructors, return plain values: they carry no derivative.
 
 import numpy as np
 
+from ..core.errors import UnsupportedOptionError
 from ..core.primitive import Primitive, implements, linear
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
 
@@ -148,7 +149,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         (2, 3)
     """
     if order != "C":
-        raise NotImplementedError("chainrule supports np.reshape with order='C' only")
+        raise UnsupportedOptionError("chainrule supports np.reshape with order='C' only")
     shape = newshape if shape is None else shape
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
     if shape.count(-1) > 1:
@@ -535,9 +536,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if mode == "constant":
         return _pad_constant(array, widths, kwargs.pop("constant_values", 0), kwargs)
     if mode not in _INDEX_MODES:
-        raise NotImplementedError(f"np.pad mode {mode!r} is not supported on traced values")
+        raise UnsupportedOptionError(f"np.pad mode {mode!r} is not supported on traced values")
     if kwargs.get("reflect_type", "even") != "even" or set(kwargs) - {"reflect_type"}:
-        raise NotImplementedError(
+        raise UnsupportedOptionError(
             f"np.pad options {sorted(kwargs)} are not supported on traced values")
     for ax, (before, after) in enumerate(widths):
         if before or after:
@@ -548,12 +549,12 @@ def pad(array, pad_width, mode="constant", **kwargs):
 
 def _pad_constant(array, widths, values, kwargs):
     if kwargs:
-        raise NotImplementedError(
+        raise UnsupportedOptionError(
             f"np.pad options {sorted(kwargs)} are not supported in constant mode")
     nd = ndim(array)
     if isinstance(values, Box):
         if ndim(values) != 0:
-            raise NotImplementedError("a traced constant_values of np.pad must be a scalar")
+            raise UnsupportedOptionError("a traced constant_values of np.pad must be a scalar")
         values = [(values, values)] * nd
     else:
         values = np.broadcast_to(np.asarray(values), (nd, 2))
