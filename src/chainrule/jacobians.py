@@ -12,7 +12,7 @@ import numpy as np
 
 from .api import vjp, jvp
 from .core.batch import BatchTrace
-from .core.tree import tree_flatten, tree_unflatten
+from .core.tree import tree_flatten, tree_map, tree_unflatten
 from .rules import batching
 
 
@@ -34,18 +34,13 @@ def vmap(fun, in_axes=0, out_axes=0):
         axes = _in_axes(in_axes, len(args))
         size = _batch_size(args, axes)
         trace = BatchTrace(size)
-        args = [a if ax is None else _map(lambda x, ax=ax: trace.box(np.moveaxis(x, ax, 0)), a)
+        args = [a if ax is None else tree_map(lambda x, ax=ax: trace.box(np.moveaxis(x, ax, 0)), a)
                 for a, ax in zip(args, axes)]
         out = fun(*args, **kwargs)
-        return _map(lambda y: np.moveaxis(trace.unbox(y), 0, out_axes), out)
+        return tree_map(lambda y: np.moveaxis(trace.unbox(y), 0, out_axes), out)
 
     batched_fun.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
     return batched_fun
-
-
-def _map(f, tree):
-    leaves, spec = tree_flatten(tree)
-    return tree_unflatten(spec, [f(x) for x in leaves])
 
 
 def _in_axes(in_axes, nargs):
