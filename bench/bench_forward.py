@@ -27,7 +27,6 @@ listed as failed. The chainrule measured is this checkout's (src/).
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -153,17 +152,9 @@ def mlp_direction(params, seed=2):
 # --------------------------------------------------------------------------
 # the libraries
 
-def blas_threads():
-    """NumPy's BLAS thread count, read from common.blas_description() ("..., N
-    threads (lib)"); common.blas_threads() misses the count when the library
-    name follows it and falls back to the number of cores."""
-    found = re.search(r"(\d+) threads", common.blas_description())
-    return int(found.group(1)) if found else common.blas_threads()
-
-
 def setup_torch():
     import torch
-    torch.set_num_threads(blas_threads())  # match NumPy's BLAS
+    torch.set_num_threads(common.blas_threads())  # match NumPy's BLAS
     return torch
 
 

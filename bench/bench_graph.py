@@ -274,21 +274,11 @@ def memory(names):
 
 def available(name):
     module = {"autograd": "autograd", "PyTorch (eager)": "torch", "JAX (jit)": "jax"}.get(name)
-    if module is None:
-        return True
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
+    return module is None or common.module_available(module)
 
 
 # --------------------------------------------------------------------------
 # report
-
-def ratio(x, ref):
-    return f"{x / ref:.2f}x"
-
 
 def time_table(times, notes, per_op=None):
     ref_median, ref_best, _ = times[HAND]
@@ -301,7 +291,7 @@ def time_table(times, notes, per_op=None):
         row = [name, common.format_seconds(t_median), common.format_seconds(t_best)]
         if per_op:
             row += [f"{t_median / per_op * 1e6:.3f} us", f"{t_best / per_op * 1e6:.3f} us"]
-        rows.append(row + [ratio(t_median, ref_median), ratio(t_best, ref_best), f"{paired:.2f}x",
+        rows.append(row + [common.ratio(t_median, ref_median), common.ratio(t_best, ref_best), f"{paired:.2f}x",
                            notes.get(name, "")])
     rows += [[name] + ["-"] * (len(headers) - 2) + [note] for name, note in notes.items()
              if name not in times]
@@ -324,9 +314,9 @@ def compile_table(results):
 def memory_table(results):
     ref = results.get(HAND, {}).get("peak")
     ref_live = results.get(HAND, {}).get("live")
-    rows = [[name, f"{r['peak'] / 2**20:.1f} MiB", ratio(r["peak"], ref) if ref else "-",
+    rows = [[name, f"{r['peak'] / 2**20:.1f} MiB", common.ratio(r["peak"], ref) if ref else "-",
              f"{r['live'] / 2**20:.1f} MiB" if r.get("live") else "-",
-             ratio(r["live"], ref_live) if r.get("live") and ref_live else "-"]
+             common.ratio(r["live"], ref_live) if r.get("live") and ref_live else "-"]
             for name, r in results.items()]
     return common.markdown_table(["contender", "peak RSS increase", "vs hand-written",
                                   "peak traced bytes", "vs hand-written"], rows)

@@ -290,21 +290,11 @@ def memory(libraries):
 
 def library_available(name):
     module = {"autograd": "autograd", "PyTorch": "torch"}.get(name)
-    if module is None:
-        return True
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
+    return module is None or common.module_available(module)
 
 
 # --------------------------------------------------------------------------
 # report
-
-def ratio(x, ref):
-    return f"{x / ref:.2f}x"
-
 
 def time_rows(times, notes, per_op=None):
     """Rows: name, median, best, (median and best per op), ratios to
@@ -315,7 +305,7 @@ def time_rows(times, notes, per_op=None):
         row = [name, common.format_seconds(t_median), common.format_seconds(t_best)]
         if per_op:
             row += [f"{t_median / per_op * 1e6:.2f} us", f"{t_best / per_op * 1e6:.2f} us"]
-        rows.append(row + [ratio(t_median, ref_median), ratio(t_best, ref_best), notes.get(name, "")])
+        rows.append(row + [common.ratio(t_median, ref_median), common.ratio(t_best, ref_best), notes.get(name, "")])
     width = 7 if per_op else 5
     rows += [[name] + ["-"] * (width - 1) + [note] for name, note in notes.items() if name not in times]
     return rows
@@ -336,7 +326,7 @@ def loop_table(times, notes):
 
 def memory_table(results):
     ref = results.get("hand-written NumPy", {}).get("peak")
-    rows = [[name, f"{r['peak'] / 2**20:.0f} MiB", ratio(r["peak"], ref) if ref else "-"]
+    rows = [[name, f"{r['peak'] / 2**20:.0f} MiB", common.ratio(r["peak"], ref) if ref else "-"]
             for name, r in results.items()]
     return common.markdown_table(["library", "peak RSS increase", "vs hand-written"], rows)
 

@@ -253,3 +253,17 @@ def format_seconds(s):
         if s >= scale:
             return f"{s / scale:.3g} {unit}"
     return f"{s / 1e-9:.3g} ns"
+
+
+def module_available(module):
+    """Whether `module` imports (peers are optional)."""
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def ratio(x, ref):
+    """x / ref as text: '1.23x'."""
+    return f"{x / ref:.2f}x"
