@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/python -m chainrule demo
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

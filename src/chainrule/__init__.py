@@ -11,6 +11,7 @@ from .core.errors import (
     ChainruleError, LeakError, MutationError, NoRuleError,
     NonDifferentiableInputError, NonScalarOutputError, UnsupportedOptionError,
 )
+from .check import check_grads, check_jvp, check_vjp
 from .complex_step import ComplexStepError, cs_jvp
 from .custom import custom_vjp
 from .graph import compile, trace
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp",
     "jacfwd", "jacrev", "jacobian", "hessian", "vmap", "trace", "compile",
+    "check_grads", "check_vjp", "check_jvp",
     "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
     "NonDifferentiableInputError", "NonScalarOutputError", "UnsupportedOptionError",
 ]

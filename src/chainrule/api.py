@@ -100,7 +100,8 @@ def value_and_grad(fun, argnums=0, has_aux=False):
 
     Example:
         >>> import numpy as np
-        >>> value_and_grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
+        >>> value, gradient = value_and_grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
+        >>> float(value), gradient
         (5.0, array([2., 4.]))
     """
     nums = _as_tuple(argnums)
@@ -213,8 +214,8 @@ def jvp(fun, primals, tangents):
 
     Example:
         >>> import numpy as np
-        >>> jvp(np.sin, (0.0,), (2.0,))
-        (0.0, 2.0)
+        >>> jvp(np.sin, (np.zeros(2),), (np.array([2.0, 3.0]),))
+        (array([0., 0.]), array([2., 3.]))
     """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):

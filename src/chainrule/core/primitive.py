@@ -18,9 +18,9 @@ transpose), `multilinear` (one VJP per argument) or `nondifferentiable`.
 
 Example:
     >>> import numpy as np
-    >>> sin_p = elementwise("sin", np.sin, lambda x: np.cos(x))
-    >>> sin_p.vjp(1.0, sin_p.save((0.0,), 0.0, {}), {}, (0,))
-    (1.0,)
+    >>> sin_p = elementwise("my_sin", np.sin, lambda x: np.cos(x), register=False)
+    >>> sin_p.vjp(2.0, sin_p.save((0.0,), 0.0, {}), {}, (0,))  # 2 * cos(0)
+    (np.float64(2.0),)
 """
 
 import numpy as np
@@ -69,7 +69,7 @@ def _save_args_and_ans(args, ans, params):
 _ARG_NAMES = ("x", "y", "z")
 
 
-def elementwise(name, impl, *partials):
+def elementwise(name, impl, *partials, register=True):
     """A primitive applied element by element (with broadcasting).
 
     Each partial is the derivative of the output with respect to one
@@ -79,7 +79,7 @@ def elementwise(name, impl, *partials):
     partial may also be the constant 1 or -1, or None (no dependence).
 
     Example:
-        >>> tanh_p = elementwise("tanh", np.tanh, lambda ans: 1 - ans**2)
+        >>> tanh_p = elementwise("my_tanh", np.tanh, lambda ans: 1 - ans**2, register=False)
     """
     n = len(partials)
     needed = set()
@@ -122,7 +122,7 @@ def elementwise(name, impl, *partials):
             total = np.broadcast_to(total, np.shape(ans))
         return total
 
-    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save)
+    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save, register=register)
     prim.partials = partials
     prim.elementwise = True
     return prim
@@ -162,14 +162,15 @@ def save_shapes(args, ans, params):
     return tuple(np.shape(a) for a in args)
 
 
-def linear(name, impl, transpose, nlinear=1):
+def linear(name, impl, transpose, nlinear=1, register=True):
     """A primitive linear in its first `nlinear` arguments (the rest static).
 
     The JVP is the map itself applied to the tangents; the VJP is
     `transpose(g, shapes, params, which)`, given the argument shapes.
 
     Example:
-        >>> neg_p = linear("neg", np.negative, lambda g, shapes, params, which: (-g,))
+        >>> neg_p = linear("my_neg", np.negative, lambda g, shapes, params, which: (-g,),
+        ...                register=False)
     """
     def jvp(tangents, args, ans, params):
         ts = tangents[:nlinear]
@@ -180,12 +181,12 @@ def linear(name, impl, transpose, nlinear=1):
         # bind, not impl: tangents may be boxes of other levels (batched, nested)
         return prim(*ts, *args[nlinear:], **params)
 
-    prim = Primitive(name, impl, jvp=jvp, vjp=transpose, save=save_shapes)
+    prim = Primitive(name, impl, jvp=jvp, vjp=transpose, save=save_shapes, register=register)
     prim.linear = True
     return prim
 
 
-def multilinear(name, impl, vjp):
+def multilinear(name, impl, vjp, register=True):
     """A primitive linear in each argument separately (products, contractions).
 
     The JVP is the sum over arguments of the map with that argument replaced
@@ -195,7 +196,7 @@ def multilinear(name, impl, vjp):
         >>> def outer_vjp(g, res, params, which):
         ...     (x, y), _ = res
         ...     return [g @ y if i == 0 else x @ g for i in which]
-        >>> outer_p = multilinear("outer", np.outer, outer_vjp)
+        >>> outer_p = multilinear("my_outer", np.outer, outer_vjp, register=False)
     """
     def jvp(tangents, args, ans, params):
         total = None
@@ -208,7 +209,7 @@ def multilinear(name, impl, vjp):
     def save(args, ans, params):
         return args, None
 
-    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save)
+    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save, register=register)
     return prim
 
 

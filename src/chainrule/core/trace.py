@@ -41,8 +41,8 @@ def bind(prim, *args, **params):
 
     Example:
         >>> import numpy as np
-        >>> from chainrule.rules.elementwise import sin_p
-        >>> float(bind(sin_p, 0.0))
+        >>> from chainrule.core.primitive import UFUNCS
+        >>> float(bind(UFUNCS[np.sin], 0.0))
         0.0
     """
     top = None

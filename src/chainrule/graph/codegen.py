@@ -21,7 +21,6 @@ Example:
     def f(x):
         tanh1 = np.tanh(x)
         sum1 = np.sum(tanh1, axis=(0,), keepdims=False)
-        del tanh1
         return sum1
 """
 
@@ -151,7 +150,7 @@ class _Writer:
             if e.multiple and len(e.outputs) == 1:
                 outs += ","
             lines.append(f"    {outs} = {self.expression(e)}")
-            if dying[k]:
+            if dying[k] and k < len(g.eqns) - 1:  # nothing is allocated after the last
                 lines.append(f"    del {', '.join(dying[k])}")
         results = [self.result(o) for o in g.outputs]
         lines.append(f"    return {', '.join(results) or '()'}")
