@@ -13,7 +13,7 @@ Three benchmarks, one run:
 Ratios are to the hand-written NumPy version. Libraries that are not
 installed are skipped. The chainrule measured is this checkout's (src/).
 
-    python bench/bench_reverse.py            # full run, writes bench/RESULTS.md
+    python bench/bench_reverse.py            # full run, writes bench/results_reverse.md
     python bench/bench_reverse.py --quick    # fewer samples, prints only
 """
 
@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 import common  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RESULTS = Path(__file__).resolve().parent / "results_reverse.md"
 TARGETS = {"mlp": 1.1, "loop_us": 1.0, "memory": 1.05}
 LOOP_STEPS, LOOP_OPS = 1000, 3000
 DEEP_LAYERS, DEEP_WIDTH, DEEP_BATCH = 50, 1000, 64
@@ -399,7 +399,7 @@ def main(argv=None):
                         help="leave glibc malloc at its defaults")
     parser.add_argument("--threads", type=int, help="limit every library to this many threads "
                         "(steadier on a shared machine; default: each library's own default)")
-    parser.add_argument("--write", action="store_true", help="write RESULTS.md even with --quick")
+    parser.add_argument("--write", action="store_true", help="write results_reverse.md even with --quick")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
