@@ -8,6 +8,10 @@ import pytest
 import chainrule as cr
 from chainrule.complex_step import ComplexStepError, cs_jvp
 from chainrule.core.tree import tree_flatten
+from chainrule.scipy import linalg as SL
+from chainrule.scipy import special as cs
+
+from .ops.table import OPS
 
 H = 1e-20
 rng = np.random.default_rng(0)
@@ -134,6 +138,56 @@ def test_caveat_naive_fails_cs_jvp_is_exact(name):
     np.testing.assert_allclose(t, t_ref, rtol=1e-12, atol=1e-13)
 
 
+# --------------------------------------------------------------------------
+# NumPy's Python paths and options, and chainrule.scipy: cs_jvp == cr.jvp
+
+prng = np.random.default_rng(1)
+M34 = prng.normal(size=(3, 4))
+M_AXES = prng.normal(size=(4, 2, 3))
+DISTINCT = prng.permutation(12).reshape(3, 4) / 12 - 0.4
+U_DIR = prng.normal(size=(4, 4))  # not symmetric: the unread triangle must not count
+
+PATHS = {
+    # name: (fun, x, v)
+    "einsum_optimize": (lambda x: np.einsum("ij,jk,k->i", x, x.T, x[:, 0], optimize=True), M34, M34 + 1),
+    "trace_method_2d": (lambda x: x.trace() * x + x.trace(offset=1), M34, M34 + 1),
+    "astype_float": (lambda x: x.astype(np.float64) * x + x.astype(int) + x.astype(bool), M34, M34 + 1),
+    "max_initial": (lambda x: x.max(axis=0, initial=0.2), DISTINCT, DISTINCT + 1),
+    "min_initial_tie": (lambda x: np.min(x, axis=1, initial=-0.4), DISTINCT, DISTINCT - 1),
+    "max_initial_empty": (lambda x: np.max(x[:0], axis=0, initial=1.0) * x, DISTINCT, DISTINCT + 1),
+    "matrix_norms": (lambda x: [np.linalg.norm(x, o) for o in (None, "fro", 1, -1, np.inf, -np.inf)],
+                     DISTINCT, DISTINCT + 1),
+    "matrix_norms_axes": (lambda x: [np.linalg.norm(x, o, axis=(2, 0), keepdims=k)
+                                     for o in ("fro", 1, -1, np.inf, -np.inf) for k in (False, True)],
+                          M_AXES, M_AXES + 1),
+    "vector_matrix_norm": (lambda x: [np.linalg.vector_norm(x, axis=(0, 2), ord=3),
+                                      np.linalg.matrix_norm(x, ord=1, keepdims=True), np.linalg.matrix_norm(x)],
+                           M_AXES, M_AXES + 1),
+    "cholesky_upper": (lambda a: np.linalg.cholesky(a, upper=True), SPD, U_DIR),
+    "scipy_cho_solve": (lambda a: [SL.cho_solve(SL.cho_factor(a), a[0]), SL.cho_solve(SL.cho_factor(a, lower=True), a[0]),
+                                   SL.cholesky(a)], SPD, U_DIR),
+    "scipy_eigh_norm": (lambda a: [SL.eigh(a, lower=False)[0], SL.norm(a, 1)], SPD, U_DIR),
+    "logsumexp_sign": (lambda x: cs.logsumexp(x, b=np.array([1.0, -0.5, 2.0, 1.0]), return_sign=True)[0],
+                       DISTINCT[0], DISTINCT[1]),
+}
+
+
+@pytest.mark.parametrize("name", list(PATHS))
+def test_python_paths_and_options_agree_with_forward_mode(name):
+    fun, x, v = PATHS[name]
+    out, t = cs_jvp(fun, (x,), (v,))
+    out_ref, t_ref = cr.jvp(fun, (x,), (v,))
+    for a, b in zip(tree_flatten((out, t))[0], tree_flatten((out_ref, t_ref))[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_astype_float32_keeps_the_step_at_float32_precision():
+    fun = lambda x: x.astype(np.float32) ** 2  # noqa: E731
+    out, t = cs_jvp(fun, (M34,), (M34 + 1,))
+    np.testing.assert_array_equal(out, fun(M34))
+    np.testing.assert_allclose(t, 2 * M34 * (M34 + 1), rtol=1e-6)
+
+
 def test_imag_of_a_real_value_is_zero():
     x, v = rng.normal(size=3), rng.normal(size=3)
     out, t = cs_jvp(lambda x: np.imag(x) + x.imag + x, (x,), (v,))
@@ -204,6 +258,8 @@ def test_fun_is_called_once():
     lambda x: np.real(np.fft.ifft(np.fft.fft(x) * np.arange(3))),  # complex by nature
     lambda x: np.asarray(x) * x,                                   # subclass dropped
     lambda x: np.linalg.svd(np.outer(x, x))[1],                    # conjugating factorisation
+    lambda x: np.linalg.norm(np.outer(x, x), "nuc"),               # singular values
+    lambda x: SL.svd(np.outer(x, x))[1],                           # the same through SciPy
 ])
 def test_genuinely_complex_or_conjugating_code_is_rejected(fun):
     with pytest.raises(ComplexStepError):
@@ -220,12 +276,23 @@ def _write_into_float_array(x):
     lambda x: float(x[0]) * x,
     lambda x: math.sin(x[0]),
     _write_into_float_array,
-    lambda x: x.astype(float),
+    lambda x: x.astype(np.float16),  # no complex dtype of that precision
     lambda x: x[0].item(),
 ])
 def test_function_refusing_complex_input_gets_a_clear_error(fun):
     with pytest.raises(ComplexStepError, match="complex"):
         cs_jvp(fun, (x3,), (v3,))
+
+
+LINES_WITHOUT_CS = [(op, k) for op in OPS if "cs" not in op.modes for k in range(len(op.cases))]
+
+
+@pytest.mark.parametrize("op,k", LINES_WITHOUT_CS, ids=[f"{op.name}-{k}" for op, k in LINES_WITHOUT_CS])
+def test_op_table_lines_without_complex_step_raise(op, k):
+    """What the op table leaves out of the complex step raises, never returns a wrong number."""
+    args = op.cases[k]
+    with np.errstate(all="ignore"), pytest.raises(ComplexStepError):
+        cs_jvp(op.fun, args, tuple(np.ones(np.shape(a)) for a in args))
 
 
 def test_nested_complex_step_is_rejected():

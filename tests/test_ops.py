@@ -1,9 +1,11 @@
 """Every op of the table, in every mode, against high-order finite differences.
 
 u . (J v) is compared for random directions v (inputs) and u (outputs):
-forward mode gives J v, reverse mode gives J^T u; second order checks the
-gradient of the projected output `u . f` the same way (forward-over-reverse
-and reverse-over-reverse).
+forward mode (dual numbers) and the complex step give J v, reverse mode
+gives J^T u; second order checks the gradient of the projected output
+`u . f` the same way (forward-over-reverse and reverse-over-reverse). Each
+op also passes `cr.check_grads`, the stochastic check users run. The
+compiled graph route runs the same table in tests/graph/test_compiled_ops.py.
 """
 
 import numpy as np
@@ -80,6 +82,24 @@ def test_forward(op, k):
     out, t = cr.jvp(fun, primals, dirs)
     _close(_flat(out), _flat(fun(*primals)), op)
     _close(_flat(t), directional_derivative(fun, primals, dirs), op)
+
+
+@pytest.mark.parametrize("op,k", CASES, ids=IDS)
+def test_complex_step(op, k):
+    if "cs" not in op.modes:
+        pytest.skip("complex step does not apply to this op")
+    fun, primals, dirs, _ = _setup(op, k)
+    out, t = cr.cs_jvp(fun, primals, dirs)
+    _close(_flat(out), _flat(fun(*primals)), op)
+    _close(_flat(t), directional_derivative(fun, primals, dirs), op)
+
+
+@pytest.mark.parametrize("op,k", CASES, ids=IDS)
+def test_check_grads(op, k):
+    if "check" not in op.modes:
+        pytest.skip("check_grads not run on this op")
+    fun, primals, _, _ = _setup(op, k)
+    cr.check_grads(fun, primals, order=2 if op.smooth else 1, seed=k)
 
 
 @pytest.mark.parametrize("op,k", CASES, ids=IDS)

@@ -248,6 +248,23 @@ class ComplexStepArray(np.ndarray):
     def dot(self, b, out=None):
         return np.dot(self, b, out=out)
 
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        # the C method returns a plain complex scalar for a 2-d array
+        return _wrap(np.asarray(super().trace(offset, axis1, axis2, dtype, out)), self._tag)
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        """A float dtype becomes the complex one of its precision (the step is
+        kept, rounded as the value is); integers and bools cast the real part."""
+        dtype = np.dtype(dtype)
+        if dtype.kind in "fc" and dtype != np.float16:
+            target = np.result_type(dtype, np.complex64)
+            return _wrap(self.view(np.ndarray).astype(target, order, casting, True, copy), self._tag)
+        if dtype.kind in "iub":
+            return self.view(np.ndarray).real.astype(dtype, order, casting, True, copy)
+        raise ComplexStepError(
+            f"astype({dtype}) has no complex-step form: no complex dtype holds the step "
+            "at that precision; use cr.jvp.")
+
     def argmax(self, *args, **kwargs):
         return np.argmax(self, *args, **kwargs)
 
@@ -442,19 +459,26 @@ REAL_PART_UFUNCS = {
     np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.spacing, np.nextafter,
 }
 
-# maximum.reduce (np.max, x.max()) and friends: the pick on the real parts.
+# maximum.reduce (np.max, x.max()) and friends: the pick on the real parts,
+# and the continuation that combines the result with initial=.
 REDUCE_RULES = {np.maximum: np.max, np.minimum: np.min, np.fmax: np.nanmax, np.fmin: np.nanmin}
 # fmt: on
+_COMBINE = {np.max: _maximum, np.min: _minimum, np.nanmax: UFUNC_RULES[np.fmax],
+            np.nanmin: UFUNC_RULES[np.fmin]}
 
 
-def _reduce_by_real(pick, x, axis=0, dtype=None, keepdims=False, **kwargs):
-    """max/min along axis, the derivative shared evenly between tied entries."""
-    if kwargs.get("where", True) is not True or "initial" in kwargs:
-        raise ComplexStepError("np.max/np.min with where= or initial= is not supported by cs_jvp")
+def _reduce_by_real(pick, x, axis=0, dtype=None, keepdims=False, initial=np._NoValue, where=True):
+    """max/min along axis, the derivative shared evenly between tied entries
+    (an entry tied with initial= shares half, as in chainrule's rule)."""
+    if where is not True:
+        raise ComplexStepError("np.max/np.min with where= is not supported by cs_jvp")
     r = np.real(x)
+    if initial is not np._NoValue and r.size == 0:
+        return pick(r, axis=axis, keepdims=keepdims, initial=np.real(initial))
     with np.errstate(invalid="ignore"):
         ties = r == pick(r, axis=axis, keepdims=True)
-        return np.sum(x * ties, axis=axis, keepdims=keepdims) / np.sum(ties, axis=axis, keepdims=keepdims)
+        out = np.sum(x * ties, axis=axis, keepdims=keepdims) / np.sum(ties, axis=axis, keepdims=keepdims)
+    return out if initial is np._NoValue else _COMBINE[pick](out, initial)
 
 
 # ---- NumPy functions ----
@@ -477,19 +501,45 @@ def _on_real_part(func):
 
 def _norm(x, ord=None, axis=None, keepdims=False):
     """np.linalg.norm with x*x and sign-continued abs instead of |x|**2 and |x|."""
-    if axis is None and (x.ndim == 1 or ord is None):
-        axis = tuple(range(x.ndim))
-    axis = (axis,) if isinstance(axis, int) else tuple(axis)
-    if len(axis) == 2 and ord not in (None, "fro"):
-        raise ComplexStepError(
-            f"numpy.linalg.norm with matrix ord={ord!r} has no complex-step form in chainrule; use cr.jvp.")
-    if ord in (None, "fro", 2):
+    if axis is None:
+        if ord is None or x.ndim == 1:
+            return _vector_norm(x, ord, tuple(range(x.ndim)), keepdims)
+        if x.ndim != 2:
+            raise ValueError("Improper number of dimensions to norm.")
+        axis = (0, 1)
+    axis = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis, keepdims)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
         return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
     if ord in (np.inf, -np.inf):
         return _reduce_by_real(np.max if ord > 0 else np.min, _abs(x), axis, keepdims=keepdims)
     if ord == 0:
         return np.sum(np.real(x) != 0, axis=axis, keepdims=keepdims).astype(float)
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
     return np.sum(_abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1 / ord)
+
+
+def _matrix_norm(x, ord, axis, keepdims):
+    r, c = (a % x.ndim for a in axis)
+    if ord in (None, "fro"):
+        return np.sqrt(np.sum(x * x, axis=(r, c), keepdims=keepdims))
+    if ord not in (1, -1, np.inf, -np.inf):
+        raise ComplexStepError(
+            f"the matrix norm with ord={ord!r} takes singular values, which have "
+            "no complex-step form in chainrule (complex svd conjugates); use cr.jvp.")
+    # 1: the largest column sum of |x|; inf: the largest row sum
+    summed, other = (r, c) if ord in (1, -1) else (c, r)
+    sums = np.sum(_abs(x), axis=summed, keepdims=True)
+    out = _reduce_by_real(np.max if ord > 0 else np.min, sums, other, keepdims=True)
+    return out if keepdims else np.squeeze(out, (r, c))
 
 
 def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
@@ -509,9 +559,11 @@ def _lower_symmetric(d, uplo="L"):
 
 
 def _cholesky(a, upper=False):
-    # A = L L^T  =>  dL = L Phi(L^-1 dA L^-T), Phi: lower triangle, half diagonal
-    L = np.linalg.cholesky(np.real(a))
-    dA = _lower_symmetric(np.imag(a))
+    # A = L L^T  =>  dL = L Phi(L^-1 dA L^-T), Phi: lower triangle, half diagonal;
+    # upper=True reads the upper triangle and returns U = L^T
+    L = np.linalg.cholesky(np.real(a), upper=upper)
+    L = np.swapaxes(L, -1, -2) if upper else L
+    dA = _lower_symmetric(np.imag(a), "U" if upper else "L")
     m = np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, dA), -1, -2))
     phi = np.tril(m) - 0.5 * m * np.eye(m.shape[-1])
     result = L + 1j * (L @ phi)
@@ -551,6 +603,7 @@ FUNCTION_RULES = {
     np.angle:         lambda z, deg=False: np.angle(np.real(z), deg),
     np.vdot:          lambda a, b: np.vdot(np.conj(a), b),
     np.correlate:     lambda a, v, mode="valid": np.correlate(a, np.conj(v), mode),
+    np.einsum:        np.einsum,  # on plain arrays: its Python paths drop the subclass
     np.sort:          _sort,
     np.partition:     _partition,
     np.argsort:       _on_real_part(np.argsort),
@@ -575,12 +628,14 @@ FUNCTION_RULES = {
     np.linalg.slogdet: _slogdet,
 }
 if hasattr(np.linalg, "vector_norm"):  # NumPy >= 2
-    FUNCTION_RULES[np.linalg.vector_norm] = lambda x, *, axis=None, keepdims=False, ord=2: _norm(
+    FUNCTION_RULES[np.linalg.vector_norm] = lambda x, *, axis=None, keepdims=False, ord=2: _vector_norm(
         x, ord, tuple(range(np.ndim(x))) if axis is None else axis, keepdims)
+    FUNCTION_RULES[np.linalg.matrix_norm] = lambda x, *, keepdims=False, ord="fro": _matrix_norm(
+        x, ord, (-2, -1), keepdims)
 
 # Their complex versions conjugate or are complex by nature (and numpy.fft.*).
 REFUSED = {
     np.cov, np.corrcoef, np.sort_complex, np.linalg.svd, np.linalg.qr, np.linalg.eig,
     np.linalg.eigvals, np.linalg.pinv, np.linalg.lstsq, np.linalg.matrix_rank, np.linalg.cond,
-    getattr(np.linalg, "svdvals", None), getattr(np.linalg, "matrix_norm", None),
+    getattr(np.linalg, "svdvals", None),
 } - {None}

@@ -28,7 +28,7 @@ class Op:
     smooth: bool = True            # second-order checks apply
     rtol: float = 1e-7
     atol: float = 1e-9
-    modes: tuple = ("rev", "fwd", "rev_rev", "fwd_rev")
+    modes: tuple = ("rev", "fwd", "rev_rev", "fwd_rev", "cs", "check")
     diff_args: tuple = None        # argument positions differentiated (all by default)
     notes: str = field(default="")
 

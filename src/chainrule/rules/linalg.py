@@ -646,10 +646,15 @@ def _eye_like(x):
     return np.eye(np.shape(x)[-1])
 
 
+def _pinv_read(a, params):
+    """The matrix NumPy's pinv sees: hermitian=True reads the lower triangle
+    (through eigh), so the rule must depend on that triangle only, P and Q
+    included (else its own derivative, the second order, is wrong)."""
+    return _from_triangle(a, lower=True) if params["hermitian"] else a
+
+
 def _pinv_jvp(tangents, args, ans, params):
-    (a,), x, t = args, ans, tangents[0]
-    if params["hermitian"]:
-        t = _from_triangle(t, lower=True)
+    x, a, t = ans, _pinv_read(args[0], params), _pinv_read(tangents[0], params)
     tt = _T(t)
     p, q = _eye_like(a @ x) - a @ x, _eye_like(x @ a) - x @ a
     return -(x @ t @ x) + x @ _T(x) @ tt @ p + q @ tt @ _T(x) @ x
@@ -657,7 +662,7 @@ def _pinv_jvp(tangents, args, ans, params):
 
 def _pinv_vjp(g, res, params, which):
     (a,), x = res
-    gt = _T(g)
+    a, gt = _pinv_read(a, params), _T(g)
     p, q = _eye_like(a @ x) - a @ x, _eye_like(x @ a) - x @ a
     ga = -(_T(x) @ g @ _T(x)) + p @ gt @ x @ _T(x) + _T(x) @ x @ gt @ q
     return [_to_triangle(ga, lower=True) if params["hermitian"] else ga]

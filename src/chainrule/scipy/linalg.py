@@ -12,6 +12,7 @@ derivative), and its adjoint is the same with A^T in place of A.
 import numpy as np
 import scipy.linalg as _sl
 
+from ..complex_step import ComplexStepArray
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
 from ..core.trace import Box
@@ -19,7 +20,9 @@ from ..rules.linalg import _T, _col, solve_triangular_p
 
 
 def _traced(*values):
-    return any(isinstance(v, Box) for v in values)
+    # cs_jvp's arrays take the numpy.linalg route too: SciPy's complex versions
+    # are the Hermitian ones (cholesky, eigh, svd) or take moduli (norm)
+    return any(isinstance(v, (Box, ComplexStepArray)) for v in values)
 
 
 # ---- matrix functions ----

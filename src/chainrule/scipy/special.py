@@ -12,8 +12,12 @@ is SciPy's own.
 import numpy as np
 import scipy.special as sc
 
+from ..complex_step import ComplexStepArray
 from ..core.primitive import Primitive, elementwise, register_ufunc
 from ..core.trace import Box, raw
+
+# cs_jvp's arrays take the compositions too: SciPy's logsumexp takes moduli
+_TRACED = (Box, ComplexStepArray)
 
 _SQRT_PI = np.sqrt(np.pi)
 _SQRT_2PI = np.sqrt(2 * np.pi)
@@ -92,7 +96,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         >>> cr.grad(lambda x: logsumexp(x))(np.zeros(2))
         array([0.5, 0.5])
     """
-    if not isinstance(a, Box) and not isinstance(b, Box):
+    if not isinstance(a, _TRACED) and not isinstance(b, _TRACED):
         return sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
     m = _shift(a, axis)
     e = np.exp(a - m) if b is None else b * np.exp(a - m)
@@ -113,7 +117,7 @@ def softmax(x, axis=None):
         >>> cr.grad(lambda x: softmax(x)[0])(np.zeros(2))
         array([ 0.25, -0.25])
     """
-    if not isinstance(x, Box):
+    if not isinstance(x, _TRACED):
         return sc.softmax(x, axis=axis)
     e = np.exp(x - _shift(x, axis))
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -121,7 +125,7 @@ def softmax(x, axis=None):
 
 def log_softmax(x, axis=None):
     """x - logsumexp(x) along axis (scipy.special.log_softmax)."""
-    if not isinstance(x, Box):
+    if not isinstance(x, _TRACED):
         return sc.log_softmax(x, axis=axis)
     shifted = x - _shift(x, axis)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
