@@ -16,6 +16,7 @@ from chainrule.core.primitive import PRIMITIVES
 from chainrule.core.tree import tree_flatten, tree_unflatten
 
 from .ops.oracle import directional_derivative
+from .ops.spec import problem
 from .ops.table import OPS
 
 CASES = [(op, k) for op in OPS for k in range(len(op.cases))]
@@ -23,17 +24,8 @@ IDS = [f"{op.name}-{k}" for op, k in CASES]
 
 
 def _setup(op, k):
-    args = op.cases[k]
-    diff = op.diff_args if op.diff_args is not None else tuple(range(len(args)))
+    fun, primals = problem(op, k)
     rng = np.random.default_rng(k + 17)
-
-    def fun(*dargs):
-        full = list(args)
-        for i, a in zip(diff, dargs):
-            full[i] = a
-        return op.fun(*full)
-
-    primals = tuple(args[i] for i in diff)
     dirs = tuple(rng.standard_normal(np.shape(p)) for p in primals)
     return fun, primals, dirs, rng
 

@@ -11,6 +11,7 @@ import chainrule as cr
 from chainrule.core.tree import tree_flatten
 from chainrule.graph import ValueDependentError, compile
 
+from ..ops.spec import problem
 from ..ops.table import OPS
 
 # What genuinely cannot be compiled: the output shape depends on the values.
@@ -32,16 +33,7 @@ CASES = [pytest.param(op, k, id=f"{op.name}-{k}", marks=_marks(op))
 
 
 def _setup(op, k):
-    args = op.cases[k]
-    diff = op.diff_args if op.diff_args is not None else tuple(range(len(args)))
-
-    def fun(*dargs):
-        full = list(args)
-        for i, a in zip(diff, dargs):
-            full[i] = a
-        return op.fun(*full)
-
-    primals = tuple(args[i] for i in diff)
+    fun, primals = problem(op, k)
     rng = np.random.default_rng(k + 101)
     u = [rng.standard_normal(np.shape(x)) for x in tree_flatten(fun(*primals))[0]]
 

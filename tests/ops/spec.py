@@ -57,3 +57,18 @@ def unary_cases(maker=rand):
 
 def binary_cases(maker_x=rand, maker_y=rand):
     return tuple((maker_x(*sx), maker_y(*sy)) for sx, sy in BINARY_SHAPES)
+
+
+def problem(op, k):
+    """Case k of `op` as `(fun, primals)`: fun takes only the differentiated
+    arguments (op.diff_args), the others fixed at the case's values."""
+    args = op.cases[k]
+    diff = op.diff_args if op.diff_args is not None else tuple(range(len(args)))
+
+    def fun(*dargs):
+        full = list(args)
+        for i, a in zip(diff, dargs):
+            full[i] = a
+        return op.fun(*full)
+
+    return fun, tuple(args[i] for i in diff)
