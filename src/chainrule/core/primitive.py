@@ -32,7 +32,7 @@ class Primitive:
     """A NumPy operation with its rules; see the module docstring."""
 
     __slots__ = (
-        "name", "impl", "jvp", "vjp", "save", "differentiable",
+        "name", "impl", "jvp", "vjp", "vjp_of", "save", "differentiable",
         "multiple_results", "batch", "__dict__",
     )
 
@@ -46,6 +46,10 @@ class Primitive:
         self.differentiable = differentiable
         self.multiple_results = multiple_results
         self.batch = None  # batching rule, set by chainrule.core.batch
+        # Optional fast path: vjp_of[i](g, res) is argument i's cotangent alone
+        # (None for no dependence); reverse mode uses it when i is the only
+        # traced argument. Elementwise primitives set it.
+        self.vjp_of = None
         if register:
             if name in PRIMITIVES:
                 raise ValueError(f"a primitive named {name!r} already exists")
@@ -105,9 +109,6 @@ def elementwise(name, impl, *partials, register=True):
         return None if f is None else f(t, res)
 
     def vjp(g, res, params, which):
-        if len(which) == 1:
-            f = times[which[0]]
-            return (None if f is None else f(g, res),)
         return [times_partial(i, g, res) for i in which]
 
     def jvp(tangents, args, ans, params):
@@ -123,6 +124,7 @@ def elementwise(name, impl, *partials, register=True):
         return total
 
     prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save, register=register)
+    prim.vjp_of = tuple(f if f is not None else (lambda t, res: None) for f in times)
     prim.partials = partials
     prim.elementwise = True
     return prim

@@ -147,9 +147,14 @@ class ReverseTrace(Trace):
             cts[k] = None
             if not keep_tape:
                 tape[k] = None
-            if prim.multiple_results:
-                g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
-            for ref, gi in zip(parents, prim.vjp(g, res, params, which)):
+            if len(which) == 1 and prim.vjp_of is not None:
+                # one traced argument of an elementwise op: its pullback alone
+                gis = (prim.vjp_of[which[0]](g, res),)
+            else:
+                if prim.multiple_results:
+                    g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
+                gis = prim.vjp(g, res, params, which)
+            for ref, gi in zip(parents, gis):
                 if gi is None:
                     continue
                 if type(ref) is not int:
