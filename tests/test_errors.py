@@ -88,3 +88,9 @@ def test_has_aux_requires_a_pair():
 def test_jvp_checks_tangent_shapes():
     with pytest.raises(ValueError, match="tangent of shape"):
         cr.jvp(np.sin, (x0,), (np.ones(2),))
+
+
+def test_building_an_array_from_traced_scalars_points_to_np_stack():
+    with pytest.raises(cr.LeakError, match="np.stack"):
+        cr.grad(lambda a: np.sum(np.array([a, 2 * a])))(1.0)
+    assert cr.grad(lambda a: np.sum(np.stack([a, 2 * a]) ** 2))(1.0) == pytest.approx(10.0)

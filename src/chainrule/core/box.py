@@ -76,12 +76,12 @@ def _no_rule_message(name):
     )
 
 
-def _leak(what):
+def _leak(what, advice="use np.* functions on it"):
     def method(self, *args, **kwargs):
         raise LeakError(
             f"{what} on a traced value would drop its derivative. Keep the "
-            "value as an array inside the differentiated function (use np.* "
-            "functions on it); convert only the final result."
+            f"value as an array inside the differentiated function ({advice}); "
+            "convert only the final result."
         )
     method.__name__ = what
     return method
@@ -157,7 +157,8 @@ class Box:
         return f"{type(self).__name__}({self._value!r}, level={self._trace.level})"
 
     # ---- conversions that would lose the derivative ----
-    __array__ = _leak("np.asarray / np.array / __array__")
+    __array__ = _leak("np.asarray / np.array / __array__",
+                      "build arrays from traced values with np.stack or np.concatenate")
     __float__ = _leak("float()")
     __int__ = _leak("int()")
     __complex__ = _leak("complex()")
