@@ -278,3 +278,8 @@ def test_non_finite_derivatives_are_reported():
 
 def test_default_tolerance_is_a_small_multiple_of_eps():
     assert check.RTOL_IN_EPS * np.finfo(float).eps < 1e-12
+
+
+def test_precision_follows_a_float32_computation_inside_fun():
+    x = np.random.default_rng(5).standard_normal(6)
+    cr.check_grads(lambda x: np.sum(np.tanh(x.astype(np.float32)) ** 2), (x,))

@@ -1,0 +1,125 @@
+"""The public checks: check_grads, check_vjp and check_jvp.
+
+Each sets up a `_Context`, flattens fun to a function of its float leaves,
+and runs the trials; the comparisons, recursion and hint live in the
+sibling modules.
+
+Example:
+    >>> import numpy as np
+    >>> check_grads(lambda x: np.sum(x ** 3), (np.arange(3.0),), order=1)
+"""
+
+from ..core.tree import tree_flatten
+from .compare import _compare_with_oracle
+from .context import _Context, _Mismatch
+from .estimates import _Est, _pair
+from .hints import _hint
+from .level import _Level
+from .orders import _check_level
+from .problem import _fill_tree, _flat_problem, _float_leaves
+
+
+def check_grads(fun, args, order=2, modes=("fwd", "rev"), *, trials=3, rtol=None,
+                atol=0.0, seed=None, complex_step=True, hint=True):
+    """Check fun's derivatives up to `order` along random directions.
+
+    `args` is a tuple of fun's arguments (arrays, or nested tuples, lists
+    and dicts of them; integer leaves are held constant). In each of
+    `trials` trials every mode in `modes` computes u.(J v) for random v and
+    u: "fwd" (dual numbers), "rev" (the tape), and optionally "cs" (complex
+    step) and "fd" (central differences, loose). Complex step also joins by
+    itself, as a second opinion, when fun accepts it (`complex_step=False`
+    turns that off). For order >= 2 the JVP and VJP functions of fun are
+    checked the same way, and its Hessians for symmetry.
+
+    Exact modes must agree within `rtol` times the absolute terms they sum
+    (see the module docstring) plus `atol`; rtol defaults to 2**8 float
+    epsilons of the arguments' precision. Returns None when everything
+    agrees; raises AssertionError with a report otherwise, and with `hint`
+    the report names the first primitive of fun that disagrees on its own.
+    `seed` fixes the random directions (the report gives the seed it used).
+
+    A `cr.custom_vjp` block is checked like any function: forward mode runs
+    through its own NumPy code, reverse mode through its backprop.
+
+    Example:
+        >>> import numpy as np
+        >>> check_grads(lambda W, x: np.tanh(x @ W), (np.ones((3, 2)), np.ones(3)))
+    """
+    ctx = _Context(fun, args, modes, trials, rtol, atol, seed, complex_step)
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"order must be an integer >= 1; got {order!r}")
+    f, leaves, names = _flat_problem(fun, args, ctx)
+    for trial in range(trials):
+        ctx.trial = trial
+        try:
+            _check_level(f, leaves, names, order, [], ctx)
+        except _Mismatch as m:
+            lines = list(m.lines)
+            if hint:
+                lines += _hint(f, leaves, len(m.chain) + 1, ctx)
+            lines += [f"note: {n}" for n in dict.fromkeys(ctx.notes)]
+            raise AssertionError(ctx.header() + "\n".join(lines)) from None
+
+
+def check_vjp(fun, vjp_fun, args, *, trials=3, rtol=None, atol=0.0, seed=None):
+    """Check a hand-written VJP against forward derivatives of fun.
+
+    Convention: `vjp_fun(*args, cotangent)` takes fun's arguments followed
+    by a cotangent shaped like fun's output (same nesting) and returns a
+    tuple with one cotangent per argument, each shaped like its argument
+    (`None` for an argument with zero or no derivative; a bare array is
+    accepted when fun has one argument). vjp_fun may be anything: a
+    third-party library's gradient, a formula derived by hand.
+
+    Each trial compares vjp_fun(u).v with u.(J v) from the most exact
+    oracle that can run fun: chainrule's forward mode, else complex step,
+    else central differences (for a compiled function chainrule cannot
+    trace). The report says which oracle was used.
+
+    Example:
+        >>> import numpy as np
+        >>> check_vjp(np.sin, lambda x, g: (g * np.cos(x),), (np.linspace(0, 1, 4),))
+    """
+    ctx = _Context(fun, args, ("fwd",), trials, rtol, atol, seed, True)
+    f, leaves, names = _flat_problem(fun, args, ctx)
+
+    def hand(lv):
+        cts = vjp_fun(*args, lv.u_tree)
+        if len(args) == 1 and not isinstance(cts, (tuple, list)):
+            cts = (cts,)
+        if not isinstance(cts, (tuple, list)) or len(cts) != len(args):
+            raise TypeError(f"vjp_fun must return a tuple of {len(args)} cotangents, one per argument")
+        return _Est(*_pair(_float_leaves(args, cts, ctx.float_mask), lv.v))
+
+    for trial in range(trials):
+        ctx.trial = trial
+        _compare_with_oracle(_Level(f, leaves, names, [], ctx), hand, "vjp_fun", ctx)
+
+
+def check_jvp(fun, jvp_fun, args, *, trials=3, rtol=None, atol=0.0, seed=None):
+    """Check a hand-written JVP against forward derivatives of fun.
+
+    Convention: `jvp_fun(primals, tangents)` takes two tuples shaped like
+    args (fun's arguments, and a direction for each) and returns only the
+    output tangent, shaped like fun's output. (For a function returning
+    `(out, tangent)` pass `lambda p, t: f_jvp(p, t)[1]`.) Integer arguments
+    get zero tangents.
+
+    Each trial compares u.jvp_fun(args, v) with u.(J v) from the most exact
+    oracle that can run fun, as in `check_vjp`.
+
+    Example:
+        >>> import numpy as np
+        >>> check_jvp(np.exp, lambda p, t: np.exp(p[0]) * t[0], (np.zeros(3),))
+    """
+    ctx = _Context(fun, args, ("fwd",), trials, rtol, atol, seed, True)
+    f, leaves, names = _flat_problem(fun, args, ctx)
+
+    def hand(lv):
+        tangents = _fill_tree(args, lv.v, ctx.float_mask)
+        return _Est(*_pair(lv.u, tree_flatten(jvp_fun(tuple(args), tuple(tangents)))[0]))
+
+    for trial in range(trials):
+        ctx.trial = trial
+        _compare_with_oracle(_Level(f, leaves, names, [], ctx), hand, "jvp_fun", ctx)
