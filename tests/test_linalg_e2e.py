@@ -190,7 +190,7 @@ def _triangular_cases():
 
 @pytest.mark.parametrize("have_scipy", [True, False], ids=["scipy", "no-scipy"])
 def test_triangular_solve_with_and_without_scipy(monkeypatch, have_scipy):
-    monkeypatch.setattr(RL, "HAVE_SCIPY", have_scipy)
+    monkeypatch.setattr(RL.solves, "HAVE_SCIPY", have_scipy)
     for a, b, trans, lower, unit in _triangular_cases():
         t = np.tril(a) if lower else np.triu(a)
         if unit:
@@ -236,7 +236,7 @@ def test_solve_recognises_triangular_matrices():
 
 @pytest.mark.parametrize("n", [300, 261])
 def test_cholesky_rule_by_halves_matches_the_plain_formula(monkeypatch, n):
-    """Above RL._BLOCK the Cholesky VJP works on halves (twice, for n = 300);
+    """Above RL.decompositions._BLOCK the Cholesky VJP works on halves (twice, for n = 300);
     odd sizes split unevenly. Values, and derivatives of the VJP itself,
     must equal the one-block formula."""
     a = spd(n)
@@ -248,7 +248,7 @@ def test_cholesky_rule_by_halves_matches_the_plain_formula(monkeypatch, n):
     sym = RNG.standard_normal((n, n))
     sym = (sym + sym.T) / n
     blocked = cr.grad(f)(a), cr.hvp(f, (a,), (sym,))
-    monkeypatch.setattr(RL, "_BLOCK", 10**9)
+    monkeypatch.setattr(RL.decompositions, "_BLOCK", 10**9)
     plain = cr.grad(f)(a), cr.hvp(f, (a,), (sym,))
     for x, y in zip(blocked, plain):
         close(x, y, rtol=1e-9, atol=1e-12 * np.max(np.abs(y)))
