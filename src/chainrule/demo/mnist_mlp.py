@@ -90,6 +90,10 @@ def train(digits, steps=3000, batch=100, hidden=300, dims=100, lr=0.1, seed=0,
     accuracy = float(np.mean(predict(params, x_test) == y_test))
     if out:
         out(f"test accuracy {accuracy:.1%} on {len(y_test)} images")
+        # The tutorial's advice: verify gradients by forward vs reverse mode.
+        cr.check_grads(loss, (params, x[:8], onehot[:8]), order=2)
+        out("gradients verified: cr.check_grads found forward and reverse mode in "
+            "agreement to float64 rounding, to second order")
     return losses, accuracy
 
 
