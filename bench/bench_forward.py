@@ -25,7 +25,6 @@ listed as failed. The chainrule measured is this checkout's (src/).
     python bench/bench_forward.py --quick        # fewer samples, prints only
 """
 
-import argparse
 import os
 import sys
 import time
@@ -37,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import common  # noqa: E402
-from bench_reverse import mlp_data, mlp_loss  # noqa: E402  (the same MLP and data)
+from bench_reverse import mlp_data, mlp_loss, mlp_loss_torch  # noqa: E402  (the same MLP and data)
 
 RESULTS = Path(__file__).resolve().parent / "results_forward.md"
 TARGETS = {"jvp": 2.3, "hvp": 2.0, "chain": 2.0, "funnel": 2.0}
@@ -47,18 +46,8 @@ HAND = "hand-written NumPy"
 
 
 # --------------------------------------------------------------------------
-# the functions, written once over a NumPy-like module `xp` (the MLP loss
-# comes from bench_reverse); PyTorch's spelling of the MLP differs (amax, dim)
-
-def mlp_loss_torch(params, x, onehot):
-    import torch
-    W1, b1, W2, b2 = params
-    h = torch.tanh(x @ W1 + b1)
-    z = h @ W2 + b2
-    z = z - torch.amax(z, dim=1, keepdim=True)
-    log_p = z - torch.log(torch.sum(torch.exp(z), dim=1, keepdim=True))
-    return -torch.sum(onehot * log_p) / x.shape[0]
-
+# the functions, written once over a NumPy-like module `xp` (the MLP loss,
+# and PyTorch's spelling of it, come from bench_reverse)
 
 def chain(xp):
     def f(params, x):
@@ -152,19 +141,6 @@ def mlp_direction(params, seed=2):
 # --------------------------------------------------------------------------
 # the libraries
 
-def setup_torch():
-    import torch
-    torch.set_num_threads(common.blas_threads())  # match NumPy's BLAS
-    return torch
-
-
-def setup_jax():
-    import jax
-    jax.config.update("jax_enable_x64", True)
-    jax.config.update("jax_platforms", "cpu")
-    return jax
-
-
 def optional(builder, *args):
     """builder(*args) or {} when its library is not installed."""
     try:
@@ -202,7 +178,7 @@ def jvp_bench():
     rows = [(HAND, "hand-written jvp", "NumPy loss"), ("chainrule", "chainrule jvp", "NumPy loss")]
 
     def torch_fns():
-        torch = setup_torch()
+        torch = common.setup_torch()
         tp, tt, tx, to = t2n(torch, params), t2n(torch, tangents), t2n(torch, x), t2n(torch, onehot)
         f = lambda *p: mlp_loss_torch(p, tx, to)  # noqa: E731
         rows.append(("PyTorch (torch.func.jvp)", "PyTorch jvp", "PyTorch loss"))
@@ -218,7 +194,7 @@ def jvp_bench():
                 "autograd jvp": lambda: autograd.make_jvp(f)(params)(tangents)}
 
     def jax_fns():
-        jax = setup_jax()
+        jax = common.setup_jax()
         import jax.numpy as jnp
         jp, jt = tree_map(jnp.asarray, params), tree_map(jnp.asarray, tangents)
         jx, jo = jnp.asarray(x), jnp.asarray(onehot)
@@ -251,7 +227,7 @@ def hvp_bench():
             ("chainrule (cr.hvp, forward over reverse)", "chainrule hvp", "chainrule grad")]
 
     def jax_fns():
-        jax = setup_jax()
+        jax = common.setup_jax()
         import jax.numpy as jnp
         rest = tree_map(jnp.asarray, (b1, W2, b2, x, onehot))
         jW, jV = jnp.asarray(W1), jnp.asarray(V)
@@ -262,7 +238,7 @@ def hvp_bench():
                 "JAX hvp": lambda: jax.block_until_ready(jax.jvp(g, (jW,), (jV,))[1])}
 
     def torch_fns():
-        torch = setup_torch()
+        torch = common.setup_torch()
         tb1, tW2, tb2, tx, to = t2n(torch, (b1, W2, b2, x, onehot))
         tW, tV = t2n(torch, W1), t2n(torch, V)
         tWg = tW.clone().requires_grad_()
@@ -302,7 +278,7 @@ def hvp_bench():
 def jacobian_peers(fns, rows, params, x, modes):
     """Peers' Jacobians of the chain at x; modes: ("fwd", "rev") or ("rev",)."""
     def torch_fns():
-        torch = setup_torch()
+        torch = common.setup_torch()
         tp, tx = t2n(torch, params), t2n(torch, x)
         tf = lambda v: chain(torch)(tp, v)  # noqa: E731
         out = {}
@@ -314,7 +290,7 @@ def jacobian_peers(fns, rows, params, x, modes):
         return out
 
     def jax_fns():
-        jax = setup_jax()
+        jax = common.setup_jax()
         import jax.numpy as jnp
         jp, jx = tree_map(jnp.asarray, params), jnp.asarray(x)
         jf = lambda v: chain(jnp)(jp, v)  # noqa: E731
@@ -384,9 +360,7 @@ def as_arrays(result):
     """The result's leaves as float64 NumPy arrays (torch and JAX alike)."""
     if isinstance(result, (tuple, list)):
         return [a for r in result for a in as_arrays(r)]
-    if hasattr(result, "detach"):
-        result = result.detach().numpy()
-    return [np.asarray(result, dtype=float)]
+    return [common.as_float_array(result)]
 
 
 def reference_for(name, fns):
@@ -411,15 +385,7 @@ def timed(kind, samples, min_sample_s):
     """(name -> (median, best) seconds, name -> note, rows). A contender that
     fails its first call is dropped with a note, as are the rows using it."""
     fns, rows = BENCHES[kind]()
-    notes, results = {}, {}
-    for name, fn in list(fns.items()):
-        try:
-            results[name] = fn()
-        except Exception as e:  # noqa: BLE001  (reported, not hidden)
-            if name.startswith(("hand-written", "NumPy")):
-                raise
-            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
-            del fns[name]
+    results, _, notes = common.first_calls(fns, reference=("hand-written", "NumPy"))
     check(results)
     times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
     stats = {name: (common.median(ts), min(ts)) for name, ts in times.items()}
@@ -484,24 +450,15 @@ DESCRIPTIONS = {
 
 
 def report(args, command, sections, load_start):
-    parts = ["# Forward-mode, Hessian-vector and Jacobian benchmark results", "",
-             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
-    parts += [f"- {k}: {v}" for k, v in common.machine_description().items()]
-    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
-              "{:.2f} {:.2f} {:.2f} (other processes share this 2-core machine, so single "
-              "samples are noisy; medians of round-robin samples are the figures to read)"
-              .format(*load_start, *os.getloadavg()),
-              "- malloc: " + ("glibc tuned for every library: " + ", ".join(
-                  f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
-              "- timing: every contender (operations and their baselines alike) called once "
-              f"untimed, warmed up for 0.3 s, then {args.samples} round-robin samples of at "
-              f"least {args.min_sample * 1e3:.0f} ms each; ratios are of medians and of best "
-              "samples. Every contender's result is first checked against the hand-written one "
-              "(np.allclose, rtol 1e-8).",
-              "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)"
-                               if args.threads else
-                               "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
-              "", "## Targets", ""]
+    parts = common.report_header(
+        "# Forward-mode, Hessian-vector and Jacobian benchmark results", command, args, load_start,
+        common.SHARED_MACHINE_NOTE,
+        "- timing: every contender (operations and their baselines alike) called once "
+        f"untimed, warmed up for 0.3 s, then {args.samples} round-robin samples of at "
+        f"least {args.min_sample * 1e3:.0f} ms each; ratios are of medians and of best "
+        "samples. Every contender's result is first checked against the hand-written one "
+        "(np.allclose, rtol 1e-8).")
+    parts += ["## Targets", ""]
     parts += [line for kind, (stats, _, rows) in sections.items() for line in verdict(kind, stats, rows)]
     parts.append("")
     for kind, res in sections.items():
@@ -511,18 +468,9 @@ def report(args, command, sections, load_start):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
-    parser.add_argument("--only", choices=list(BENCHES), action="append",
-                        help="run just these benchmarks (repeatable)")
-    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
-                        help="leave glibc malloc at its defaults")
-    parser.add_argument("--threads", type=int, help="limit every library to this many threads "
-                        "(steadier on a shared machine; default: each library's own default)")
-    parser.add_argument("--write", action="store_true", help="write the results file even with --quick")
-    args = parser.parse_args(argv)
+    args = common.argument_parser(__doc__, only=BENCHES).parse_args(argv)
     common.reexec_with_env(args.malloc, args.threads)
-    command = " ".join([sys.executable, "bench/bench_forward.py", *sys.argv[1:]])
+    command = common.command_line(__file__)
     args.samples, args.min_sample = (5, 0.02) if args.quick else (21, 0.1)
     load_start = os.getloadavg()
     sections = {}
@@ -533,9 +481,7 @@ def main(argv=None):
               + table(kind, *sections[kind]) + "\n", flush=True)
     print("\n".join(line for kind, (stats, _, rows) in sections.items()
                     for line in verdict(kind, stats, rows)))
-    if not args.quick or args.write:
-        RESULTS.write_text(report(args, command, sections, load_start))
-        print(f"wrote {RESULTS}")
+    common.write_results(args, RESULTS, report(args, command, sections, load_start))
 
 
 if __name__ == "__main__":

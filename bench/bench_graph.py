@@ -25,7 +25,6 @@ chainrule measured is this checkout's (src/).
     python bench/bench_graph.py --quick        # fewer samples, prints only
 """
 
-import argparse
 import ctypes
 import gc
 import os
@@ -39,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import common  # noqa: E402
-from bench_reverse import (  # noqa: E402  (the same functions, data and hand-written code)
-    DEEP_BATCH, DEEP_LAYERS, DEEP_WIDTH, LOOP_OPS, LOOP_STEPS, check_agreement, deep_handwritten,
-    deep_loss, loop, loop_handwritten, loop_torch, mlp_data, mlp_handwritten, mlp_loss, mlp_torch,
-    setup_jax, setup_torch)
+from bench_reverse import (  # noqa: E402  (the same functions, data, hand-written code and peers)
+    DEEP_BATCH, DEEP_LAYERS, DEEP_WIDTH, LOOP_OPS, LOOP_STEPS, check_agreement, deep_data,
+    deep_handwritten, deep_loss, jax_args, loop, loop_handwritten, mlp_data, mlp_handwritten,
+    mlp_log_p, mlp_loss, peer_contenders)
 
 RESULTS = Path(__file__).resolve().parent / "results_graph.md"
 # compiled over hand-written (mlp, loop), compile seconds, peak over hand-written
@@ -59,11 +58,7 @@ EAGER = "chainrule eager (tape)"
 def mlp_loss_labels(xp):
     """The MLP loss with integer labels: picks log_p[i, labels[i]]."""
     def loss(params, x, labels):
-        W1, b1, W2, b2 = params
-        h = xp.tanh(x @ W1 + b1)
-        z = h @ W2 + b2
-        z = z - xp.max(z, axis=1, keepdims=True)
-        log_p = z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
+        log_p = mlp_log_p(xp, params, x)
         return -xp.sum(log_p[xp.arange(x.shape[0]), labels]) / x.shape[0]
     return loss
 
@@ -88,33 +83,8 @@ def contenders(kind, data):
         out[HAND] = lambda: loop_handwritten(x0)
         out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np))): f(x0)
         out[EAGER] = lambda f=cr.value_and_grad(loop(np)): f(x0)
-    try:
-        import autograd
-        import autograd.numpy as anp
-        f = autograd.value_and_grad(mlp_loss(anp) if kind == "mlp" else loop(anp))
-        out["autograd"] = (lambda: f(params, x, onehot)) if kind == "mlp" else (lambda: f(x0))
-    except ImportError:
-        pass
-    try:
-        torch = setup_torch()
-        if kind == "mlp":
-            tparams = tuple(torch.tensor(p, requires_grad=True) for p in params)
-            tx, tonehot = torch.tensor(x), torch.tensor(onehot)
-            out["PyTorch (eager)"] = lambda: mlp_torch(tparams, tx, tonehot)
-        else:
-            tx0 = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-            out["PyTorch (eager)"] = lambda: loop_torch(tx0)
-    except ImportError:
-        pass
-    try:
-        jax = setup_jax()
-        import jax.numpy as jnp
-        jitted = jax.jit(jax.value_and_grad(mlp_loss(jnp) if kind == "mlp" else loop(jnp)))
-        args = ((tuple(jnp.asarray(p) for p in params), jnp.asarray(x), jnp.asarray(onehot))
-                if kind == "mlp" else (jnp.asarray(x0),))
-        out["JAX (jit)"] = lambda: jax.block_until_ready(jitted(*args))
-    except ImportError:
-        pass
+    for name, fn in peer_contenders(kind, data, jax_eager=False).items():
+        out["PyTorch (eager)" if name == "PyTorch" else name] = fn
     return out
 
 
@@ -122,19 +92,10 @@ def timed(kind, data, samples, min_sample_s):
     """name -> (median, best) seconds per call, and name -> note (first-call
     time: compiles for chainrule compiled and JAX jit; or why it failed)."""
     fns = contenders(kind, data)
-    notes = {}
-    for name, fn in list(fns.items()):
-        start = time.perf_counter()
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001  (reported, not hidden)
-            if name == HAND:
-                raise
-            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
-            del fns[name]
-            continue
+    _, seconds, notes = common.first_calls(fns, HAND)
+    for name, s in seconds.items():
         if name.startswith(COMPILED) or name == "JAX (jit)":
-            notes[name] = f"first call {common.format_seconds(time.perf_counter() - start)}"
+            notes[name] = f"first call {common.format_seconds(s)}"
     check_agreement(fns)
     times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
     # paired: the median over rounds of this round's sample over the hand-written
@@ -190,10 +151,9 @@ def compile_times(repeats):
         out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
                                      "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
         try:
-            jax = setup_jax()
+            jax = common.setup_jax()
             import jax.numpy as jnp
-            jargs = ((tuple(jnp.asarray(p) for p in params), jnp.asarray(x), jnp.asarray(onehot))
-                     if case == "MLP" else (jnp.asarray(0.5),))
+            jargs = jax_args(jnp, case.lower(), args if case == "MLP" else args[0])
             firsts = []
             for _ in range(repeats + 1 if case == "MLP" else 2):  # the loop takes seconds
                 jitted = jax.jit(jax.value_and_grad(make(jnp)))
@@ -227,10 +187,7 @@ def memory_child(name):
     """Peak RSS increase (bytes) of one gradient of the deep network, after
     one untimed call and a malloc_trim; printed as JSON."""
     import json
-    rng = np.random.default_rng(0)
-    params = [(rng.standard_normal((DEEP_WIDTH, DEEP_WIDTH)) / np.sqrt(DEEP_WIDTH),
-               rng.standard_normal(DEEP_WIDTH) / 10) for _ in range(DEEP_LAYERS)]
-    x = rng.standard_normal((DEEP_BATCH, DEEP_WIDTH))
+    params, x = deep_data()
     if name == HAND:
         fn = lambda: deep_handwritten(params, x)
     elif name in (COMPILED, EAGER):
@@ -239,7 +196,7 @@ def memory_child(name):
         f = cr.compile(f) if name == COMPILED else f
         fn = lambda: f(params, x)
     elif name == "JAX (jit)":
-        jax = setup_jax()
+        jax = common.setup_jax()
         import jax.numpy as jnp
         jitted = jax.jit(jax.value_and_grad(deep_loss(jnp)))
         jparams = [(jnp.asarray(W), jnp.asarray(b)) for W, b in params]
@@ -261,20 +218,6 @@ def memory_child(name):
         tracemalloc.stop()
         del result
     print(json.dumps({"peak": peak, "live": live, "weights": weights}))
-
-
-def memory(names):
-    results = {}
-    for name in names:
-        found = common.in_fresh_process(__file__, ["--memory-child", name])
-        if found is not None:
-            results[name] = found
-    return results
-
-
-def available(name):
-    module = {"autograd": "autograd", "PyTorch (eager)": "torch", "JAX (jit)": "jax"}.get(name)
-    return module is None or common.module_available(module)
 
 
 # --------------------------------------------------------------------------
@@ -359,26 +302,17 @@ def verdicts(mlp, loop_res, comp, mem):
 
 
 def report(args, command, mlp, loop_res, comp, mem, load_start):
-    machine = common.machine_description()
-    parts = ["# Graph-route (cr.compile) benchmark results", "",
-             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
-    parts += [f"- {k}: {v}" for k, v in machine.items()]
-    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
-              "{:.2f} {:.2f} {:.2f}: other processes share the 2 cores, so timings are medians "
-              "of round-robin samples (the best sample is the least disturbed)"
-              .format(*load_start, *os.getloadavg())]
-    parts += ["- malloc: " + ("glibc tuned for every contender: " + ", ".join(
-        f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
+    parts = common.report_header(
+        "# Graph-route (cr.compile) benchmark results", command, args, load_start,
+        ": other processes share the 2 cores, so timings are medians "
+        "of round-robin samples (the best sample is the least disturbed)",
         "- timing: each contender called once untimed (chainrule compiled and JAX jit compile "
         "there: the 'first call' note), its gradient checked against the hand-written one, "
         f"warmed up for 0.3 s, then {args.samples} round-robin samples of at least "
         f"{args.min_sample * 1e3:.0f} ms each. Ratios to hand-written: of the medians, of "
         "the best samples, and paired (the median over rounds of each round's sample over the "
         "hand-written sample of the same round: the least sensitive to load that comes and goes, "
-        "so the targets are judged on it)",
-        "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)" if args.threads
-                         else "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
-        ""]
+        "so the targets are judged on it)", who="contender")
     parts += ["## Targets", "", verdicts(mlp, loop_res, comp, mem), ""]
     if mlp:
         parts += ["## MNIST MLP: loss and gradient", "",
@@ -416,20 +350,11 @@ def report(args, command, mlp, loop_res, comp, mem, load_start):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
-    parser.add_argument("--only", choices=["mlp", "loop", "compile", "memory"], action="append",
-                        help="run just these benchmarks (repeatable)")
-    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
-                        help="leave glibc malloc at its defaults")
-    parser.add_argument("--threads", type=int, help="limit every library to this many threads")
-    parser.add_argument("--write", action="store_true", help="write the results even with --quick")
-    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = common.argument_parser(__doc__, only=["mlp", "loop", "compile", "memory"], memory_child=True).parse_args(argv)
     if args.memory_child:
         return memory_child(args.memory_child)
     common.reexec_with_env(args.malloc, args.threads)
-    command = " ".join([sys.executable, "bench/bench_graph.py", *sys.argv[1:]])
+    command = common.command_line(__file__)
     args.samples, args.min_sample, args.compiles = (5, 0.02, 3) if args.quick else (21, 0.1, 7)
     which = args.only or ["mlp", "loop", "compile", "memory"]
     load_start = os.getloadavg()
@@ -444,12 +369,11 @@ def main(argv=None):
         loop_res = timed("loop", 0.5, args.samples, args.min_sample)
         print("Scalar loop, gradient\n" + time_table(*loop_res, per_op=LOOP_OPS) + "\n", flush=True)
     if "memory" in which:
-        mem = memory([n for n in MEMORY_CONTENDERS if available(n)])
+        mem = common.in_fresh_processes(__file__, [n for n in MEMORY_CONTENDERS if common.available(
+            n, {"autograd": "autograd", "PyTorch (eager)": "torch", "JAX (jit)": "jax"})])
         print("50-layer network, peak memory\n" + memory_table(mem) + "\n", flush=True)
     print(verdicts(mlp, loop_res, comp, mem))
-    if not args.quick or args.write:
-        RESULTS.write_text(report(args, command, mlp, loop_res, comp, mem, load_start))
-        print(f"wrote {RESULTS}")
+    common.write_results(args, RESULTS, report(args, command, mlp, loop_res, comp, mem, load_start))
 
 
 if __name__ == "__main__":

@@ -27,10 +27,8 @@ hand-derived one first. The squared distances are computed once, outside
     python bench/bench_linalg.py --quick        # fewer samples, prints only
 """
 
-import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -144,9 +142,7 @@ def contenders(theta, sqdist, y):
     except ImportError:
         pass
     try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-        jax.config.update("jax_platforms", "cpu")
+        jax = common.setup_jax()
         import jax.numpy as jnp
         f = jax.value_and_grad(nll_cholesky(jnp, jnp.linalg))
         args = tuple(jnp.asarray(a) for a in (theta, sqdist, y))
@@ -156,8 +152,7 @@ def contenders(theta, sqdist, y):
     except ImportError:
         pass
     try:
-        import torch
-        torch.set_num_threads(common.blas_threads())  # match NumPy's BLAS
+        torch = common.setup_torch()
         tt = torch.tensor(theta, requires_grad=True)
         ts, ty = torch.from_numpy(sqdist), torch.from_numpy(y)
         tf = nll_cholesky(torch, torch.linalg)
@@ -171,33 +166,19 @@ def contenders(theta, sqdist, y):
     return fns
 
 
-def as_array(x):
-    return np.asarray(x.detach() if hasattr(x, "detach") else x, dtype=float)
-
-
 def timed(samples, min_sample_s):
     """name -> (median, best) seconds per gradient, and name -> note."""
     data = gp_data()
     fns = contenders(*data)
-    notes, results = {}, {}
-    for name, fn in list(fns.items()):
-        start = time.perf_counter()
-        try:
-            results[name] = fn()  # the first call: compiles JAX's jit, surfaces missing rules
-        except Exception as e:  # noqa: BLE001  (reported, not hidden)
-            if name == HAND:
-                raise
-            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
-            del fns[name]
-            continue
-        if name == "JAX (jit)":
-            notes[name] = f"compile {time.perf_counter() - start:.2f} s"
+    results, seconds, notes = common.first_calls(fns, HAND)
+    if "JAX (jit)" in seconds:
+        notes["JAX (jit)"] = f"compile {seconds['JAX (jit)']:.2f} s"
     want_value, want_grad = results[HAND]
     for name, (value, grad) in results.items():
-        if not (np.allclose(as_array(value), want_value, rtol=1e-9)
-                and np.allclose(as_array(grad), want_grad, rtol=1e-7, atol=1e-9)):
+        if not (np.allclose(common.as_float_array(value), want_value, rtol=1e-9)
+                and np.allclose(common.as_float_array(grad), want_grad, rtol=1e-7, atol=1e-9)):
             raise AssertionError(f"{name}'s value or gradient differs from the hand-derived one: "
-                                 f"{as_array(grad)} vs {want_grad}")
+                                 f"{common.as_float_array(grad)} vs {want_grad}")
     times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
     return {name: (common.median(ts), min(ts)) for name, ts in times.items()}, notes, want_grad
 
@@ -227,23 +208,14 @@ def verdict(stats):
 
 
 def report(args, command, stats, notes, grad, load_start):
-    parts = ["# Linear-algebra benchmark results: GP marginal likelihood gradient", "",
-             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
-    parts += [f"- {k}: {v}" for k, v in common.machine_description().items()]
-    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
-              "{:.2f} {:.2f} {:.2f} (other processes share this 2-core machine, so single "
-              "samples are noisy; medians of round-robin samples are the figures to read)"
-              .format(*load_start, *os.getloadavg()),
-              "- malloc: " + ("glibc tuned for every library: " + ", ".join(
-                  f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
-              "- timing: each contender called once untimed (JAX's jit compiles there), warmed "
-              f"up for 0.3 s, then {args.samples} round-robin samples of at least "
-              f"{args.min_sample * 1e3:.0f} ms each; medians and best samples. Every value and "
-              "gradient is first checked against the hand-derived one.",
-              "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)"
-                               if args.threads else
-                               "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
-              "", "## Target", "", verdict(stats), "",
+    parts = common.report_header(
+        "# Linear-algebra benchmark results: GP marginal likelihood gradient", command, args,
+        load_start, common.SHARED_MACHINE_NOTE,
+        "- timing: each contender called once untimed (JAX's jit compiles there), warmed "
+        f"up for 0.3 s, then {args.samples} round-robin samples of at least "
+        f"{args.min_sample * 1e3:.0f} ms each; medians and best samples. Every value and "
+        "gradient is first checked against the hand-derived one.")
+    parts += ["## Target", "", verdict(stats), "",
               "## Gradient of the negative log marginal likelihood", "",
               f"n = {N_POINTS} points in {DIM}-D, RBF kernel, theta = (log sf2, log ell, log sn2) = "
               f"({', '.join(f'{t:.3g}' for t in gp_data()[0])}); gradient "
@@ -256,24 +228,15 @@ def report(args, command, stats, notes, grad, load_start):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
-    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
-                        help="leave glibc malloc at its defaults")
-    parser.add_argument("--threads", type=int, help="limit every library to this many threads "
-                        "(steadier on a shared machine; default: each library's own default)")
-    parser.add_argument("--write", action="store_true", help="write the results file even with --quick")
-    args = parser.parse_args(argv)
+    args = common.argument_parser(__doc__).parse_args(argv)
     common.reexec_with_env(args.malloc, args.threads)
-    command = " ".join([sys.executable, "bench/bench_linalg.py", *sys.argv[1:]])
+    command = common.command_line(__file__)
     args.samples, args.min_sample = (5, 0.05) if args.quick else (21, 0.2)
     load_start = os.getloadavg()
     stats, notes, grad = timed(args.samples, args.min_sample)
     print("GP marginal likelihood, value and gradient\n" + table(stats, notes) + "\n")
     print(verdict(stats))
-    if not args.quick or args.write:
-        RESULTS.write_text(report(args, command, stats, notes, grad, load_start))
-        print(f"wrote {RESULTS}")
+    common.write_results(args, RESULTS, report(args, command, stats, notes, grad, load_start))
 
 
 if __name__ == "__main__":

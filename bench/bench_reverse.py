@@ -17,10 +17,8 @@ installed are skipped. The chainrule measured is this checkout's (src/).
     python bench/bench_reverse.py --quick    # fewer samples, prints only
 """
 
-import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -39,14 +37,18 @@ DEEP_LAYERS, DEEP_WIDTH, DEEP_BATCH = 50, 1000, 64
 # --------------------------------------------------------------------------
 # the functions, written once over a NumPy-like module `xp`
 
+def mlp_log_p(xp, params, x):
+    """The MLP's log-probabilities: log softmax(tanh(x W1 + b1) W2 + b2)."""
+    W1, b1, W2, b2 = params
+    h = xp.tanh(x @ W1 + b1)
+    z = h @ W2 + b2
+    z = z - xp.max(z, axis=1, keepdims=True)
+    return z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
+
+
 def mlp_loss(xp):
     def loss(params, x, onehot):
-        W1, b1, W2, b2 = params
-        h = xp.tanh(x @ W1 + b1)
-        z = h @ W2 + b2
-        z = z - xp.max(z, axis=1, keepdims=True)
-        log_p = z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
-        return -xp.sum(onehot * log_p) / x.shape[0]
+        return -xp.sum(onehot * mlp_log_p(xp, params, x)) / x.shape[0]
     return loss
 
 
@@ -64,14 +66,20 @@ def mlp_handwritten(params, x, onehot):
     return loss, (x.T @ da, np.sum(da, axis=0), h.T @ dz, np.sum(dz, axis=0))
 
 
-def mlp_torch(params, x, onehot):
+def mlp_loss_torch(params, x, onehot):
+    """mlp_loss in PyTorch's spelling (amax, dim)."""
     import torch
     W1, b1, W2, b2 = params
     h = torch.tanh(x @ W1 + b1)
     z = h @ W2 + b2
     z = z - torch.amax(z, dim=1, keepdim=True)
     log_p = z - torch.log(torch.sum(torch.exp(z), dim=1, keepdim=True))
-    loss = -torch.sum(onehot * log_p) / x.shape[0]
+    return -torch.sum(onehot * log_p) / x.shape[0]
+
+
+def mlp_torch(params, x, onehot):
+    import torch
+    loss = mlp_loss_torch(params, x, onehot)
     return loss, torch.autograd.grad(loss, params)
 
 
@@ -137,21 +145,54 @@ def deep_torch(params, x):
 # --------------------------------------------------------------------------
 # one callable per library and benchmark; None when the library is missing
 
-def setup_torch():
-    import torch
-    torch.set_num_threads(common.blas_threads())  # match NumPy's BLAS
-    return torch
+def jax_args(jnp, kind, data):
+    """The arguments of benchmark kind ("mlp" or "loop") as JAX arrays."""
+    if kind == "mlp":
+        params, x, onehot = data
+        return tuple(jnp.asarray(p) for p in params), jnp.asarray(x), jnp.asarray(onehot)
+    return (jnp.asarray(data),)
 
 
-def setup_jax():
-    import jax
-    jax.config.update("jax_enable_x64", True)
-    jax.config.update("jax_platforms", "cpu")
-    return jax
+def peer_contenders(kind, data, jax_eager=True):
+    """name -> callable returning (value, gradient) for the installed peers
+    (autograd, PyTorch, JAX without jit when jax_eager, JAX with jit) on
+    benchmark kind: "mlp" (data: params, x, onehot) or "loop" (data: x0)."""
+    out = {}
+    try:
+        import autograd
+        import autograd.numpy as anp
+        f = autograd.value_and_grad(mlp_loss(anp) if kind == "mlp" else loop(anp))
+        out["autograd"] = (lambda: f(*data)) if kind == "mlp" else (lambda: f(data))
+    except ImportError:
+        pass
+    try:
+        torch = common.setup_torch()
+        if kind == "mlp":
+            params, x, onehot = data
+            tparams = tuple(torch.tensor(p, requires_grad=True) for p in params)
+            tx, tonehot = torch.tensor(x), torch.tensor(onehot)
+            out["PyTorch"] = lambda: mlp_torch(tparams, tx, tonehot)
+        else:
+            tx0 = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+            out["PyTorch"] = lambda: loop_torch(tx0)
+    except ImportError:
+        pass
+    try:
+        jax = common.setup_jax()
+        import jax.numpy as jnp
+        f = jax.value_and_grad(mlp_loss(jnp) if kind == "mlp" else loop(jnp))
+        args = jax_args(jnp, kind, data)
+        if jax_eager:
+            out["JAX (no jit)"] = lambda: jax.block_until_ready(f(*args))
+        jitted = jax.jit(f)
+        out["JAX (jit)"] = lambda: jax.block_until_ready(jitted(*args))
+    except ImportError:
+        pass
+    return out
 
 
 def contenders(kind, data):
-    """name -> (callable, gradient-check function or None) for benchmark kind."""
+    """name -> callable returning (value, gradient) for benchmark kind."""
     import chainrule as cr
     out = {}
     if kind == "mlp":
@@ -162,37 +203,7 @@ def contenders(kind, data):
         x0 = data
         out["hand-written NumPy"] = lambda: loop_handwritten(x0)
         out["chainrule"] = lambda f=cr.value_and_grad(loop(np)): f(x0)
-    try:
-        import autograd
-        import autograd.numpy as anp
-        if kind == "mlp":
-            out["autograd"] = lambda f=autograd.value_and_grad(mlp_loss(anp)): f(params, x, onehot)
-        else:
-            out["autograd"] = lambda f=autograd.value_and_grad(loop(anp)): f(x0)
-    except ImportError:
-        pass
-    try:
-        torch = setup_torch()
-        if kind == "mlp":
-            tparams = tuple(torch.tensor(p, requires_grad=True) for p in params)
-            tx, tonehot = torch.tensor(x), torch.tensor(onehot)
-            out["PyTorch"] = lambda: mlp_torch(tparams, tx, tonehot)
-        else:
-            tx0 = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-            out["PyTorch"] = lambda: loop_torch(tx0)
-    except ImportError:
-        pass
-    try:
-        jax = setup_jax()
-        import jax.numpy as jnp
-        f = jax.value_and_grad(mlp_loss(jnp) if kind == "mlp" else loop(jnp))
-        args = ((tuple(jnp.asarray(p) for p in params), jnp.asarray(x), jnp.asarray(onehot))
-                if kind == "mlp" else (jnp.asarray(x0),))
-        out["JAX (no jit)"] = lambda: jax.block_until_ready(f(*args))
-        jitted = jax.jit(f)
-        out["JAX (jit)"] = lambda: jax.block_until_ready(jitted(*args))
-    except ImportError:
-        pass
+    out.update(peer_contenders(kind, data))
     return out
 
 
@@ -200,7 +211,7 @@ def gradient_of(result):
     """The gradient leaves of a (value, gradient) result, as NumPy arrays."""
     _, g = result
     leaves = g if isinstance(g, (tuple, list)) else [g]
-    return [np.asarray(leaf.detach() if hasattr(leaf, "detach") else leaf, dtype=float) for leaf in leaves]
+    return [common.as_float_array(leaf) for leaf in leaves]
 
 
 def check_agreement(fns):
@@ -225,19 +236,9 @@ def timed(kind, data, samples, min_sample_s):
     """name -> (median, best) seconds per call, and name -> note (JIT compile
     time, or why a contender could not run: it is then left out)."""
     fns = contenders(kind, data)
-    notes = {}
-    for name, fn in list(fns.items()):
-        start = time.perf_counter()
-        try:
-            fn()  # the first call: compiles JAX's jit, surfaces missing rules
-        except Exception as e:  # noqa: BLE001  (reported, not hidden)
-            if name == "hand-written NumPy":
-                raise
-            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
-            del fns[name]
-            continue
-        if name == "JAX (jit)":
-            notes[name] = f"compile {time.perf_counter() - start:.2f} s"
+    _, seconds, notes = common.first_calls(fns, "hand-written NumPy")
+    if "JAX (jit)" in seconds:
+        notes["JAX (jit)"] = f"compile {seconds['JAX (jit)']:.2f} s"
     check_agreement(fns)
     times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
     return {name: (common.median(ts), min(ts)) for name, ts in times.items()}, notes
@@ -249,13 +250,18 @@ def timed(kind, data, samples, min_sample_s):
 MEMORY_LIBRARIES = ["hand-written NumPy", "chainrule", "autograd", "PyTorch"]
 
 
+def deep_data(seed=0):
+    """Weights (W, b) of the deep network's layers, and its input batch."""
+    rng = np.random.default_rng(seed)
+    params = [(rng.standard_normal((DEEP_WIDTH, DEEP_WIDTH)) / np.sqrt(DEEP_WIDTH),
+               rng.standard_normal(DEEP_WIDTH) / 10) for _ in range(DEEP_LAYERS)]
+    return params, rng.standard_normal((DEEP_BATCH, DEEP_WIDTH))
+
+
 def memory_child(name):
     """Peak RSS increase (bytes) of one gradient of the deep network; printed as JSON."""
     import json
-    rng = np.random.default_rng(0)
-    params = [(rng.standard_normal((DEEP_WIDTH, DEEP_WIDTH)) / np.sqrt(DEEP_WIDTH),
-               rng.standard_normal(DEEP_WIDTH) / 10) for _ in range(DEEP_LAYERS)]
-    x = rng.standard_normal((DEEP_BATCH, DEEP_WIDTH))
+    params, x = deep_data()
     if name == "hand-written NumPy":
         fn = lambda: deep_handwritten(params, x)
     elif name == "chainrule":
@@ -268,7 +274,7 @@ def memory_child(name):
         f = autograd.value_and_grad(deep_loss(anp))
         fn = lambda: f(params, x)
     elif name == "PyTorch":
-        torch = setup_torch()
+        torch = common.setup_torch()
         tparams = [(torch.from_numpy(W).requires_grad_(), torch.from_numpy(b).requires_grad_())
                    for W, b in params]
         tx = torch.from_numpy(x)
@@ -277,20 +283,6 @@ def memory_child(name):
         raise ValueError(f"unknown library {name!r}")
     weights = sum(W.nbytes + b.nbytes for W, b in params)
     print(json.dumps({"peak": common.peak_rss_increase(fn), "weights": weights}))
-
-
-def memory(libraries):
-    results = {}
-    for name in libraries:
-        found = common.in_fresh_process(__file__, ["--memory-child", name])
-        if found is not None:
-            results[name] = found
-    return results
-
-
-def library_available(name):
-    module = {"autograd": "autograd", "PyTorch": "torch"}.get(name)
-    return module is None or common.module_available(module)
 
 
 # --------------------------------------------------------------------------
@@ -353,23 +345,14 @@ def verdicts(mlp, loop_medians, mem):
 
 
 def report(args, command, mlp, loop_res, mem, load_start):
-    machine = common.machine_description()
-    parts = ["# Reverse-mode benchmark results", "",
-             f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
-    parts += [f"- {k}: {v}" for k, v in machine.items()]
-    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
-              "{:.2f} {:.2f} {:.2f} (other processes share the machine when it is above 0)"
-              .format(*load_start, *os.getloadavg())]
-    parts += ["- malloc: " + ("glibc tuned for every library: " + ", ".join(
-        f"{k}={v}" for k, v in common.MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
+    parts = common.report_header(
+        "# Reverse-mode benchmark results", command, args, load_start,
+        " (other processes share the machine when it is above 0)",
         "- timing: each contender called once untimed (JAX's jit compiles there: the "
         "'compile' note), warmed up for 0.3 s, then "
         f"{args.samples} round-robin samples of at least {args.min_sample * 1e3:.0f} ms each; "
         "medians and best samples (the best is the least disturbed by other processes). "
-        "Every contender's gradient is first checked against the hand-written one.",
-        "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)" if args.threads
-                         else "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
-        ""]
+        "Every contender's gradient is first checked against the hand-written one.")
     parts += ["## Targets", "", verdicts(mlp and mlp[0], loop_res and loop_res[0], mem), ""]
     if mlp:
         parts += ["## MNIST MLP: loss and gradient",
@@ -391,21 +374,11 @@ def report(args, command, mlp, loop_res, mem, load_start):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
-    parser.add_argument("--only", choices=["mlp", "loop", "memory"], action="append",
-                        help="run just these benchmarks (repeatable)")
-    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
-                        help="leave glibc malloc at its defaults")
-    parser.add_argument("--threads", type=int, help="limit every library to this many threads "
-                        "(steadier on a shared machine; default: each library's own default)")
-    parser.add_argument("--write", action="store_true", help="write results_reverse.md even with --quick")
-    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = common.argument_parser(__doc__, only=["mlp", "loop", "memory"], memory_child=True).parse_args(argv)
     if args.memory_child:
         return memory_child(args.memory_child)
     common.reexec_with_env(args.malloc, args.threads)
-    command = " ".join([sys.executable, "bench/bench_reverse.py", *sys.argv[1:]])
+    command = common.command_line(__file__)
     args.samples, args.min_sample = (5, 0.02) if args.quick else (21, 0.1)
     which = args.only or ["mlp", "loop", "memory"]
     load_start = os.getloadavg()
@@ -417,13 +390,12 @@ def main(argv=None):
         loop_res = timed("loop", 0.5, args.samples, args.min_sample)
         print("Scalar loop, gradient\n" + loop_table(*loop_res) + "\n", flush=True)
     if "memory" in which:
-        mem = memory([n for n in MEMORY_LIBRARIES if library_available(n)])
+        mem = common.in_fresh_processes(__file__, [
+            n for n in MEMORY_LIBRARIES if common.available(n, {"autograd": "autograd", "PyTorch": "torch"})])
         print("50-layer network, peak memory\n" + memory_table(mem) + "\n", flush=True)
     text = report(args, command, mlp, loop_res, mem, load_start)
     print(verdicts(mlp and mlp[0], loop_res and loop_res[0], mem))
-    if not args.quick or args.write:
-        RESULTS.write_text(text)
-        print(f"wrote {RESULTS}")
+    common.write_results(args, RESULTS, text)
 
 
 if __name__ == "__main__":

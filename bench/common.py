@@ -6,6 +6,7 @@ drift on a shared machine (another process waking up, frequency changes)
 spreads over all of them instead of biasing whichever ran during it.
 """
 
+import argparse
 import ctypes
 import datetime
 import json
@@ -57,6 +58,12 @@ def reexec_with_env(malloc=True, threads=None):
 
 
 def median(xs):
+    """The median of a list of numbers.
+
+    Example:
+        >>> median([3, 1, 2])
+        2
+    """
     return statistics.median(xs)
 
 
@@ -99,6 +106,86 @@ def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0
     return times
 
 
+def first_calls(fns, reference):
+    """Call every contender in `fns` (name -> callable) once, untimed: JAX's
+    jit compiles there and missing rules surface. A contender that raises is
+    removed from `fns` and gets a 'failed: ...' note, except the references
+    (names starting with `reference`, a string or a tuple of strings: the
+    hand-written ones), whose errors propagate.
+
+    Returns (name -> result, name -> seconds of the first call, name -> note).
+
+    Example:
+        >>> fns = {"ok": lambda: 1, "bad": lambda: 1 / 0}
+        >>> results, seconds, notes = first_calls(fns, "ok")
+        >>> results, list(fns), notes["bad"]
+        ({'ok': 1}, ['ok'], 'failed: ZeroDivisionError: division by zero')
+    """
+    results, seconds, notes = {}, {}, {}
+    for name, fn in list(fns.items()):
+        start = time.perf_counter()
+        try:
+            results[name] = fn()
+        except Exception as e:  # noqa: BLE001  (reported, not hidden)
+            if name.startswith(reference):
+                raise
+            notes[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
+            del fns[name]
+            continue
+        seconds[name] = time.perf_counter() - start
+    return results, seconds, notes
+
+
+def as_float_array(x):
+    """x (a NumPy, PyTorch or JAX value) as a float64 NumPy array.
+
+    Example:
+        >>> as_float_array([1, 2]).dtype
+        dtype('float64')
+    """
+    import numpy as np
+    return np.asarray(x.detach() if hasattr(x, "detach") else x, dtype=float)
+
+
+# --------------------------------------------------------------------------
+# the peer libraries, set up alike in every script
+
+def setup_torch():
+    """PyTorch, with its thread count matched to NumPy's BLAS (ImportError
+    when it is not installed).
+
+    Example:
+        >>> torch = setup_torch()  # doctest: +SKIP
+    """
+    import torch
+    torch.set_num_threads(blas_threads())
+    return torch
+
+
+def setup_jax():
+    """JAX on the CPU in float64 (ImportError when it is not installed).
+
+    Example:
+        >>> jax = setup_jax()  # doctest: +SKIP
+    """
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    return jax
+
+
+def available(name, modules):
+    """Whether contender `name` can run: its module (from `modules`, name ->
+    module; none needed when absent) imports.
+
+    Example:
+        >>> available("hand-written NumPy", {"PyTorch": "torch"})
+        True
+    """
+    module = modules.get(name)
+    return module is None or module_available(module)
+
+
 # --------------------------------------------------------------------------
 # memory
 
@@ -138,6 +225,17 @@ def in_fresh_process(script, args, env=None, timeout=600):
         sys.stderr.write(f"child {args} failed:\n{proc.stderr[-2000:]}\n")
         return None
     return json.loads(lines[-1])
+
+
+def in_fresh_processes(script, names):
+    """name -> the JSON that `script --memory-child name` prints, each run in
+    its own interpreter; contenders whose child failed are left out."""
+    results = {}
+    for name in names:
+        found = in_fresh_process(script, ["--memory-child", name])
+        if found is not None:
+            results[name] = found
+    return results
 
 
 # --------------------------------------------------------------------------
@@ -231,7 +329,85 @@ def machine_description():
 
 
 # --------------------------------------------------------------------------
+# command line
+
+def argument_parser(doc, only=None, memory_child=False):
+    """The options every benchmark script takes: --quick, --only (when
+    `only` lists the benchmarks), --no-malloc-tuning, --threads, --write;
+    and the hidden --memory-child NAME (with memory_child) by which a script
+    runs one contender of its memory benchmark in a fresh process.
+
+    Example:
+        >>> argument_parser("A benchmark.").parse_args(["--quick"]).quick
+        True
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
+    if only:
+        parser.add_argument("--only", choices=list(only), action="append",
+                            help="run just these benchmarks (repeatable)")
+    parser.add_argument("--no-malloc-tuning", dest="malloc", action="store_false",
+                        help="leave glibc malloc at its defaults")
+    parser.add_argument("--threads", type=int, help="limit every library to this many threads "
+                        "(steadier on a shared machine; default: each library's own default)")
+    parser.add_argument("--write", action="store_true", help="write the results file even with --quick")
+    if memory_child:
+        parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    return parser
+
+
+def command_line(script):
+    """How this run was started, as written in the results file.
+
+    Example:
+        >>> command_line("/x/bench/bench_reverse.py").split()[1]
+        'bench/bench_reverse.py'
+    """
+    return " ".join([sys.executable, f"bench/{Path(script).name}", *sys.argv[1:]])
+
+
+def write_results(args, path, text):
+    """Write a results file unless this is a --quick run without --write."""
+    if not args.quick or args.write:
+        Path(path).write_text(text)
+        print(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------
 # output
+
+# the load-average note of the scripts run on the shared development machine
+SHARED_MACHINE_NOTE = (" (other processes share this 2-core machine, so single samples are noisy; "
+                       "medians of round-robin samples are the figures to read)")
+
+
+def report_header(title, command, args, load_start, load_note, timing, who="library"):
+    """The opening lines of every results file: title, command, machine,
+    load average at the start and end (then `load_note`), malloc settings,
+    `timing` (how the samples were taken) and threads; `who` names the
+    contenders ('library' or 'contender').
+
+    Example:
+        >>> import argparse, os
+        >>> args = argparse.Namespace(quick=True, malloc=False, threads=1)
+        >>> lines = report_header("# T", "cmd", args, os.getloadavg(), "", "- timing: x", "library")
+        >>> lines[:3], lines[-2]
+        (['# T', '', 'Command: `cmd` (quick run)'], '- threads: 1 for every library (BLAS, OpenMP and XLA limits)')
+    """
+    parts = [title, "", f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
+    parts += [f"- {k}: {v}" for k, v in machine_description().items()]
+    parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
+              "{:.2f} {:.2f} {:.2f}".format(*load_start, *os.getloadavg()) + load_note,
+              "- malloc: " + (f"glibc tuned for every {who}: " + ", ".join(
+                  f"{k}={v}" for k, v in MALLOC_ENV.items()) if args.malloc else "glibc defaults"),
+              timing,
+              "- threads: " + (f"{args.threads} for every library (BLAS, OpenMP and XLA limits)"
+                               if args.threads else
+                               "NumPy's BLAS default; PyTorch set to the same count; JAX/XLA its own pool"),
+              ""]
+    return parts
+
+
 
 def markdown_table(headers, rows):
     """A Markdown table (a string) from a header list and rows of cells.
