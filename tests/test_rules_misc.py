@@ -145,7 +145,10 @@ def test_handlers_take_numpys_keyword_names():
         ours = inspect.signature(handler).parameters
         if any(p.kind == p.VAR_KEYWORD for p in ours.values()) and len(ours) == 2:
             continue  # a pass-through handler: (*args, **kwargs) forwarded to NumPy
-        theirs = inspect.signature(func).parameters
+        try:
+            theirs = inspect.signature(func).parameters
+        except ValueError:  # a C function without a signature (older NumPy)
+            continue
         named = {n for n, p in theirs.items()
                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
         assert named <= set(ours), f"{func.__name__}: {sorted(named - set(ours))}"

@@ -352,8 +352,9 @@ _unique_p = nondifferentiable(
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
            *, equal_nan=True, sorted=True):
     """np.unique: the values are `take(ar, first_index)`, so they carry derivatives."""
+    options = {} if sorted else {"sorted": False}  # the keyword is new in NumPy 2.3
     index, *extra = _unique_p(ar, return_inverse=return_inverse, return_counts=return_counts,
-                              axis=axis, equal_nan=equal_nan, sorted=sorted)
+                              axis=axis, equal_nan=equal_nan, **options)
     values = take(ar, index, axis)
     flags = (return_inverse, return_counts)
     extra = iter(extra)

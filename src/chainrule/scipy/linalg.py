@@ -45,9 +45,20 @@ def _matrix_function(name, impl):
     return prim
 
 
+def _over_stacks(f):
+    """f on each matrix of a stack (..., n, n): SciPy before 1.16 takes one matrix."""
+    def mapped(a):
+        a = np.asarray(a)
+        if a.ndim == 2:
+            return f(a)
+        flat = a.reshape((-1,) + a.shape[-2:])
+        return np.stack([f(m) for m in flat]).reshape(a.shape[:-2] + flat.shape[-2:])
+    return mapped
+
+
 expm_p = _matrix_function("expm", _sl.expm)
-logm_p = _matrix_function("logm", _sl.logm)
-sqrtm_p = _matrix_function("sqrtm", _sl.sqrtm)
+logm_p = _matrix_function("logm", _over_stacks(_sl.logm))
+sqrtm_p = _matrix_function("sqrtm", _over_stacks(_sl.sqrtm))
 
 
 def expm(A):
@@ -63,13 +74,15 @@ def expm(A):
 
 
 def logm(A, **kwargs):
-    """The principal matrix logarithm, differentiable (SciPy's own on plain arrays)."""
-    return logm_p(A) if _traced(A) else _sl.logm(A, **kwargs)
+    """The principal matrix logarithm (stacks allowed), differentiable (SciPy's
+    own on a plain matrix)."""
+    return logm_p(A) if _traced(A) or np.ndim(A) > 2 else _sl.logm(A, **kwargs)
 
 
 def sqrtm(A, **kwargs):
-    """The principal matrix square root, differentiable (SciPy's own on plain arrays)."""
-    return sqrtm_p(A) if _traced(A) else _sl.sqrtm(A, **kwargs)
+    """The principal matrix square root (stacks allowed), differentiable (SciPy's
+    own on a plain matrix)."""
+    return sqrtm_p(A) if _traced(A) or np.ndim(A) > 2 else _sl.sqrtm(A, **kwargs)
 
 
 # ---- triangular solves: the rule lives with numpy.linalg's (chainrule.rules.linalg),
@@ -86,8 +99,9 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False,
         >>> cr.grad(lambda b: np.sum(solve_triangular(2 * np.eye(2), b)))(np.ones(2))
         array([0.5, 0.5])
     """
-    if not _traced(a, b):
+    if not _traced(a, b) and np.ndim(a) <= 2 and np.ndim(b) <= 2:
         return _sl.solve_triangular(a, b, trans, lower, unit_diagonal, overwrite_b, check_finite)
+    # traced values, or stacks of matrices (which SciPy before 1.16 refuses)
     if trans not in _TRANS:
         raise NoRuleError(f"solve_triangular(trans={trans!r}) conjugates; chainrule "
                           "differentiates trans=0 ('N') and 1 ('T') only")
