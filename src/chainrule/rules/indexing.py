@@ -335,13 +335,14 @@ def _one_of(name, positional, keyword):
 
 # ---- sorting: the permutation carries no derivative, the values do ----
 @implements(np.sort)
-def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     """np.sort as take_along_axis(a, argsort(a)): cotangents go back through the argsort."""
     if order is not None:
         raise UnsupportedOptionError("np.sort(order=...) (structured arrays) is not supported")
     if axis is None:
         a, axis = ravel(a), -1
-    return take_along_axis(a, np.argsort(a, axis=axis, kind=kind, stable=stable), axis)
+    options = {"descending": True} if descending else {}  # the keyword is new in NumPy 2.5
+    return take_along_axis(a, np.argsort(a, axis=axis, kind=kind, stable=stable, **options), axis)
 
 
 _unique_p = nondifferentiable(
