@@ -161,8 +161,8 @@ def peer_contenders(kind, data, jax_eager=True):
     try:
         import autograd
         import autograd.numpy as anp
-        f = autograd.value_and_grad(mlp_loss(anp) if kind == "mlp" else loop(anp))
-        out["autograd"] = (lambda: f(*data)) if kind == "mlp" else (lambda: f(data))
+        grad_ag = autograd.value_and_grad(mlp_loss(anp) if kind == "mlp" else loop(anp))
+        out["autograd"] = (lambda: grad_ag(*data)) if kind == "mlp" else (lambda: grad_ag(data))
     except ImportError:
         pass
     try:
@@ -180,11 +180,11 @@ def peer_contenders(kind, data, jax_eager=True):
     try:
         jax = common.setup_jax()
         import jax.numpy as jnp
-        f = jax.value_and_grad(mlp_loss(jnp) if kind == "mlp" else loop(jnp))
+        grad_jax = jax.value_and_grad(mlp_loss(jnp) if kind == "mlp" else loop(jnp))
         args = jax_args(jnp, kind, data)
         if jax_eager:
-            out["JAX (no jit)"] = lambda: jax.block_until_ready(f(*args))
-        jitted = jax.jit(f)
+            out["JAX (no jit)"] = lambda: jax.block_until_ready(grad_jax(*args))
+        jitted = jax.jit(grad_jax)
         out["JAX (jit)"] = lambda: jax.block_until_ready(jitted(*args))
     except ImportError:
         pass
