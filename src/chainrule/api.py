@@ -8,6 +8,7 @@ import numpy as np
 
 from .core.errors import NonDifferentiableInputError, NonScalarOutputError
 from .core.forward import DualBox, DualTrace
+from .core.primitive import float_dtype
 from .core.reverse import ReverseBox, ReverseTrace
 from .core.trace import raw
 from .core.tree import tree_flatten, tree_unflatten
@@ -37,11 +38,6 @@ def _unbox(x, trace):
 
 def _belongs(x, trace):
     return isinstance(x, (ReverseBox, DualBox)) and x._trace is trace
-
-
-def _float_dtype(x):
-    dtype = np.result_type(raw(x))
-    return dtype if dtype.kind in "fc" else np.float64
 
 
 def _zeros_like(x):
@@ -123,7 +119,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         if _belongs(out, trace):
             value = out._value
             grads = _gather(boxed, nums,
-                            lambda boxes: trace.backward([out], [np.ones((), _float_dtype(value))], boxes))
+                            lambda boxes: trace.backward([out], [np.ones((), float_dtype(value))], boxes))
         else:
             value = out
             grads = _gather(boxed, nums, lambda boxes: [None] * len(boxes))

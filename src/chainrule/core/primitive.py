@@ -178,7 +178,7 @@ def linear(name, impl, transpose, nlinear=1, register=True):
         ts = tangents[:nlinear]
         if all(t is None for t in ts):
             return None
-        ts = [np.zeros(np.shape(a), _float_dtype(a)) if t is None else t
+        ts = [np.zeros(np.shape(a), float_dtype(a)) if t is None else t
               for t, a in zip(ts, args)]
         # bind, not impl: tangents may be boxes of other levels (batched, nested)
         return prim(*ts, *args[nlinear:], **params)
@@ -220,7 +220,8 @@ def nondifferentiable(name, impl):
     return Primitive(name, impl, differentiable=False)
 
 
-def _float_dtype(a):
+def float_dtype(a):
+    """a's dtype if it is floating point or complex, else float64."""
     dt = np.result_type(a)
     return dt if dt.kind in "fc" else np.float64
 
