@@ -76,15 +76,7 @@ def gp_nll(theta):
 def test_gp_marginal_likelihood_gradient_and_hessian():
     theta = np.array([np.log(0.7), np.log(1.2), np.log(0.3)])
     (g,) = check_grad_fd(gp_nll, (theta,))
-    # the classic formula: dL/dtheta = -0.5 tr((alpha alpha^T - K^-1) dK/dtheta)
-    lengthscale, signal, noise = np.exp(theta)
-    d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
-    rbf = signal**2 * np.exp(-0.5 * d2 / lengthscale**2)
-    k = rbf + (noise**2 + 1e-8) * np.eye(len(Y))
-    alpha = np.linalg.solve(k, Y)
-    inner = np.outer(alpha, alpha) - np.linalg.inv(k)
-    dks = [rbf * d2 / lengthscale**2, 2 * rbf, 2 * noise**2 * np.eye(len(Y))]
-    close(g, [-0.5 * np.sum(inner * dk) for dk in dks])
+    close(g, _gp_grad_by_inverse(theta))
     v = RNG.standard_normal(3)
     close(cr.hvp(gp_nll, (theta,), (v,)), directional_derivative(cr.grad(gp_nll), (theta,), (v,)),
           rtol=1e-6)
@@ -206,6 +198,7 @@ def test_triangular_solve_with_and_without_scipy(monkeypatch, have_scipy):
 
 
 def _gp_grad_by_inverse(theta):
+    """The classic formula: dL/dtheta = -0.5 tr((alpha alpha^T - K^-1) dK/dtheta)."""
     lengthscale, signal, noise = np.exp(theta)
     d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
     rbf = signal**2 * np.exp(-0.5 * d2 / lengthscale**2)

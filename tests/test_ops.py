@@ -66,22 +66,17 @@ def _split(flat, leaves):
     return out
 
 
-@pytest.mark.parametrize("op,k", CASES, ids=IDS)
-def test_forward(op, k):
-    if "fwd" not in op.modes:
-        pytest.skip("no forward mode for this op")
-    fun, primals, dirs, _ = _setup(op, k)
-    out, t = cr.jvp(fun, primals, dirs)
-    _close(_flat(out), _flat(fun(*primals)), op)
-    _close(_flat(t), directional_derivative(fun, primals, dirs), op)
+# Forward modes: dual numbers (exact) and the complex step, each giving J v.
+FORWARD = {"fwd": cr.jvp, "cs": cr.cs_jvp}
 
 
+@pytest.mark.parametrize("mode", sorted(FORWARD))
 @pytest.mark.parametrize("op,k", CASES, ids=IDS)
-def test_complex_step(op, k):
-    if "cs" not in op.modes:
-        pytest.skip("complex step does not apply to this op")
+def test_forward(op, k, mode):
+    if mode not in op.modes:
+        pytest.skip(f"mode {mode} does not apply to this op")
     fun, primals, dirs, _ = _setup(op, k)
-    out, t = cr.cs_jvp(fun, primals, dirs)
+    out, t = FORWARD[mode](fun, primals, dirs)
     _close(_flat(out), _flat(fun(*primals)), op)
     _close(_flat(t), directional_derivative(fun, primals, dirs), op)
 
