@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test bench clean
 
@@ -19,8 +20,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python -m chainrule demo
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]' || $(BIN)/python -m pip install --quiet -e .
+	touch $@ $(STAMP)
+
+# MNIST is downloaded into ~/.cache/chainrule/mnist on first use (offline: the bundled subset)
+demo: $(DEMO_STAMP)
+	$(BIN)/python -m chainrule demo --plot build/demo
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
