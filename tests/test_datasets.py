@@ -143,3 +143,16 @@ def test_unwritable_data_directory_falls_back(tmp_path):
     d = mnist.load(tmp_path / "file" / "mnist", mirrors=[], log=lines.append)
     assert d.train_images.shape == (5000, 14, 14) and len(lines) == 1
     assert "cannot create" in lines[0]
+
+
+def test_plain_progress_bar_draws_in_place():
+    import io
+    from chainrule.datasets.progress import progress_bar
+    stream = io.StringIO()
+    with progress_bar(total=4 * 2**20, desc="file.gz", bytes=True, stream=stream, plain=True) as bar:
+        bar.update(2**20)
+        bar.set_postfix_str("resumed")
+        bar.update(3 * 2**20)
+    lines = stream.getvalue().split("\r")
+    assert lines[-1].startswith("file.gz 100% [========================] 4.0/4.0 MB  resumed")
+    assert stream.getvalue().endswith("\n")

@@ -16,6 +16,9 @@ def _demo(args):
                 download=not args.no_download, bundled=args.bundled)
     except run.DemoError as e:
         args.parser.error(str(e))
+    except MemoryError:
+        args.parser.exit(1, f"chainrule demo: not enough memory (--hidden {args.hidden}, "
+                         f"--batch-size {args.batch_size})\n")
 
 
 def _positive(text):
