@@ -45,7 +45,7 @@ def training_curves(history, path):
         smooth = np.convolve(history.batch_loss, np.ones(window) / window, mode="valid")
         left.plot((np.arange(len(smooth)) + window) / per_epoch, smooth, lw=0.8, alpha=0.7,
                   label=f"batches (mean of {window})")
-    left.plot(epochs, history.train_loss, "o-", label="epoch mean")
+    left.plot([e - 0.5 for e in epochs], history.train_loss, "o-", label="epoch mean")
     left.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
     left.legend()
     right.plot(epochs, [100 * a for a in history.train_accuracy], "o-", label="training")
