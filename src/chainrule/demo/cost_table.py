@@ -320,6 +320,7 @@ def format_table(rows, shapes):
         m = 100 weights in layer one, n = 10 hidden units, k = 2 outputs, l = 20 weights in layer two; P = 132 parameters
         operation       tutorial's cost  =  flops (cost model)  time  memory  error vs reverse
         function value  m + l  1.2e+02  3.0e+02  10.0 us  800 B  -
+        the tutorial's counts ...
         time: ...
     """
     header = ("operation", "tutorial's cost", "=", "flops (cost model)", "time", "memory",
