@@ -77,6 +77,7 @@ def test_quick_run_on_the_bundled_subset(tmp_path, capsys):
     accuracy = float(re.search(r"^test accuracy: (\d+\.\d\d)%$", printed, re.M).group(1))
     assert accuracy >= 85.0  # the quick run's stated accuracy on the subset (chance: 10%)
     assert re.search(r"^time per epoch: \d+\.\d\d s", printed, re.M)
+    assert "gradients verified" in printed
     for name in ("function value", "reverse mode", "forward-accumulated Jacobians",
                  "forward mode", "central differences"):
         assert re.search(rf"^{name} ", printed, re.M)
