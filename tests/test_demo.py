@@ -120,3 +120,17 @@ def test_bad_arguments_are_usage_errors(argv, message, capsys):
     assert exit.value.code == 2
     err = capsys.readouterr().err
     assert "usage:" in err and message in err and "Traceback" not in err
+
+
+def test_command_line_options_reach_the_demo(monkeypatch):
+    from chainrule.demo import run
+    seen = {}
+    monkeypatch.setattr(run, "run", lambda **kwargs: seen.update(kwargs))
+    assert main(["demo", "--data", "d", "--mirror", "http://127.0.0.1:1/ http://127.0.0.1:2/",
+                 "--mirror", "http://127.0.0.1:3/", "--epochs", "3", "--batch-size", "64",
+                 "--hidden", "50", "--seed", "7", "--plot", "p", "--quick", "--no-download"]) == 0
+    assert seen == dict(data="d", mirrors=["http://127.0.0.1:1/ http://127.0.0.1:2/", "http://127.0.0.1:3/"],
+                        epochs=3, batch_size=64, hidden=50, seed=7, plot="p", quick=True,
+                        download=False, bundled=False)
+    assert mnist.mirror_urls(seen["mirrors"]) == ["http://127.0.0.1:1/", "http://127.0.0.1:2/",
+                                                  "http://127.0.0.1:3/"]
