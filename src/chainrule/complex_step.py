@@ -169,6 +169,9 @@ class ComplexStepArray(np.ndarray):
     """
 
     _tag = None
+    # a real value in complex clothing: grad treats its complex output as the
+    # continuation of a real one (holomorphic), without holomorphic=True
+    _complex_step = True
 
     def __array_finalize__(self, obj):
         self._tag = getattr(obj, "_tag", None)

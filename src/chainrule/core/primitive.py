@@ -220,6 +220,18 @@ def nondifferentiable(name, impl):
     return Primitive(name, impl, differentiable=False)
 
 
+def is_complex(x):
+    """Whether x (an array, a box of any level, or a scalar) is complex.
+
+    Cheap enough for rules that treat complex input differently (a dtype
+    lookup, no conversion): real values never pay for complex handling.
+    """
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        return isinstance(x, complex)
+    return dt.kind == "c"
+
+
 def float_dtype(a):
     """a's dtype if it is floating point or complex, else float64."""
     dt = np.result_type(a)

@@ -16,8 +16,9 @@ from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements, nondifferentiable
 from .solves import _trisolve, solve_triangular_p
-from .stacks import (_T, _col, _diag, _diag_matrix, _from_triangle, _half_diagonal_tri,
-                     _result, _row, _to_triangle, _tril, _triu)
+from ...core.primitive import is_complex
+from .stacks import (_H, _T, _col, _conj, _diag, _diag_matrix, _from_triangle,
+                     _half_diagonal_tri, _result, _row, _to_triangle, _tril, _triu)
 
 
 class DegenerateWarning(RuntimeWarning):
@@ -66,16 +67,18 @@ def _no_full_uv(name, fix):
         f"arbitrary basis with no derivative; {fix}.")
 
 
-# cholesky: A = L L^T from the lower triangle of A (S = what LAPACK reads).
-# dL = L Phi(L^-1 dS L^-T), Phi = lower triangle with the diagonal halved;
-# gS = L^-T Phi(L^T g) L^-1, then gA = the adjoint of reading the triangle.
+# cholesky: A = L L^H from the lower triangle of A (S = what LAPACK reads).
+# dL = L Phi(L^-1 dS L^-H), Phi = lower triangle with the diagonal halved;
+# gS = L^-T Phi(L^T g) conj(L)^-1, then gA = the adjoint of reading the
+# triangle. (Complex: the transposes of products stay plain, docs/complex.md;
+# only L^-H, from the Hermitian S, conjugates.)
 def _phi(x):
     return x * _half_diagonal_tri(np.shape(x)[-1])
 
 
 def _cholesky_jvp(tangents, args, ans, params):
     ds = _from_triangle(tangents[0], lower=True)
-    x = _trisolve(ans, _T(_trisolve(ans, ds)))  # L^-1 dS L^-T (dS symmetric)
+    x = _trisolve(ans, _H(_trisolve(ans, ds)))  # L^-1 dS L^-H (dS Hermitian)
     return ans @ _phi(x)
 
 
@@ -119,7 +122,7 @@ def _lower_over(p, l):
 
 
 def _cholesky_vjp(g, l, params, which):
-    s = _trisolve(l, _lower_over(_phi_lt_times(l, g), l), trans=1)  # L^-T Phi(L^T g) L^-1
+    s = _trisolve(l, _lower_over(_phi_lt_times(l, g), _conj(l)), trans=1)  # L^-T Phi(L^T g) conj(L)^-1
     return [_to_triangle(s, lower=True)]
 
 
@@ -151,21 +154,25 @@ def cholesky(a, /, *, upper=False):
 
 
 # --------------------------------------------------------------------------
-# eigh: A V = V diag(w), from one triangle (S). With P = V^T dS V:
-# dw = diag(P), dV = V (F o P), F_ij = 1/(w_j - w_i);
-# gS = V (diag(gw) + F o (V^T gV)) V^T.
+# eigh: A V = V diag(w), from one triangle (S). With P = V^H dS V:
+# dw = Re diag(P), dV = V (F o P), F_ij = 1/(w_j - w_i);
+# gS = conj(V) (diag(Re gw) + F o (V^T gV)) V^T.
+# Complex eigenvectors are fixed only up to a phase each; dV is the
+# derivative with Im diag(V^H dV) = 0 (as JAX), exact for every function
+# that does not depend on those phases (|V|, V diag(.) V^H, ...).
 def _eigh_jvp(tangents, args, ans, params):
     w, v = ans
-    p = _T(v) @ _from_triangle(tangents[0], params["UPLO"] == "L") @ v
-    return [_diag(p), v @ (_gap_inverse(w, "eigh", params["vectors"]) * p)]
+    p = _H(v) @ _from_triangle(tangents[0], params["UPLO"] == "L") @ v
+    dw = np.real(_diag(p)) if is_complex(p) else _diag(p)
+    return [dw, v @ (_gap_inverse(w, "eigh", params["vectors"]) * p)]
 
 
 def _eigh_vjp(g, ans, params, which):
     (w, v), (gw, gv) = ans, g
-    inner = _diag_matrix(gw)
+    inner = _diag_matrix(np.real(gw) if is_complex(gw) else gw)
     if not _is_zero(gv):
         inner = inner + _gap_inverse(w, "eigh", params["vectors"]) * (_T(v) @ gv)
-    return [_to_triangle(v @ inner @ _T(v), params["UPLO"] == "L")]
+    return [_to_triangle(_conj(v) @ inner @ _T(v), params["UPLO"] == "L")]
 
 
 eigh_p = Primitive(
@@ -206,8 +213,26 @@ def _svd_parts(ans, params):
     return u[..., :, :k], s, _T(vt[..., :k, :])
 
 
+def _no_complex_vectors(a, params):
+    if is_complex(a) and (params["vectors"] or params["hermitian"]):
+        raise NoRuleError(
+            "np.linalg.svd of a complex matrix: chainrule differentiates its singular "
+            "values (np.linalg.svdvals, svd(compute_uv=False), hermitian=False) but not its "
+            "singular vectors, whose phases are arbitrary; for a Hermitian matrix use "
+            "np.linalg.eigh.")
+
+
+# Complex singular values: ds = Re diag(U^H dA V), gA = conj(U diag(Re gs) V^H).
+def _svdvals_complex_jvp(t, ans):
+    u, s, v = _svd_parts(ans, None)
+    return [None, np.real(_diag(_H(u) @ t @ _conj(v))), None]
+
+
 def _svd_jvp(tangents, args, ans, params):
     (a,), (t,) = args, tangents
+    _no_complex_vectors(a, params)
+    if is_complex(a):
+        return _svdvals_complex_jvp(t, ans)
     m, n = np.shape(a)[-2:]
     if params["hermitian"]:
         t = _from_triangle(t, lower=True)
@@ -227,6 +252,9 @@ def _svd_jvp(tangents, args, ans, params):
 
 def _svd_vjp(g, ans, params, which):
     (gu, gs, gvt), (u, s, v) = g, _svd_parts(ans, params)
+    if is_complex(u):
+        _no_complex_vectors(u, params)
+        return [np.conjugate(u @ _diag_matrix(np.real(gs)) @ _T(v))]
     m, n, k = np.shape(u)[-2], np.shape(v)[-2], np.shape(s)[-1]
     gp = _diag_matrix(gs)
     extra = 0
@@ -280,22 +308,28 @@ def svdvals(x, /):
 
 
 # --------------------------------------------------------------------------
-# qr (m >= n, reduced): A = Q R. With Y = dA R^-1, X = Q^T Y and
-# W = tril(X, -1) - tril(X, -1)^T (Q^T dQ, antisymmetric):
+# qr (m >= n, reduced): A = Q R. With Y = dA R^-1, X = Q^H Y and
+# W = tril(X, -1) - tril(X, -1)^H + i Im diag(X) (Q^H dQ, anti-Hermitian;
+# LAPACK's R has a real diagonal, so dR R^-1 has one too):
 # dQ = Q (W - X) + Y,  dR = (X - W) R.  The VJP transposes these steps.
 def _qr_jvp(tangents, args, ans, params):
     q, r = ans
     y = _T(solve_triangular_p(r, _T(tangents[0]), trans=1, lower=False, unit_diagonal=False))
-    x = _T(q) @ y
-    w = _tril(x, -1) - _T(_tril(x, -1))
+    x = _H(q) @ y
+    w = _tril(x, -1) - _H(_tril(x, -1))
+    if is_complex(x):
+        w = w + 1j * np.imag(x) * np.eye(np.shape(x)[-1])
     return [q @ (w - x) + y, (x - w) @ r]
 
 
 def _qr_vjp(g, ans, params, which):
     (gq, gr), (q, r) = g, ans
     gx = gr @ _T(r) - _T(q) @ gq
-    gx = gx + _tril(_T(gx) - gx, -1)  # through W, whose cotangent is -gx
-    gy = gq + q @ gx
+    if is_complex(q):
+        gx = gx + _tril(_H(gx) - gx, -1) - 1j * np.imag(gx) * np.eye(np.shape(gx)[-1])
+    else:
+        gx = gx + _tril(_T(gx) - gx, -1)  # through W, whose cotangent is -gx
+    gy = gq + _conj(q) @ gx
     return [_T(solve_triangular_p(r, _T(gy), trans=0, lower=False, unit_diagonal=False))]
 
 
@@ -308,7 +342,7 @@ _QR = type(np.linalg.qr(np.eye(1)))
 def qr(a, mode="reduced"):
     """np.linalg.qr on traced values (modes 'reduced', 'complete' and 'r').
 
-    A wide matrix (m < n) factors its first m columns, and R = Q^T A.
+    A wide matrix (m < n) factors its first m columns, and R = Q^H A.
 
     Example:
         >>> import chainrule as cr
@@ -325,5 +359,5 @@ def qr(a, mode="reduced"):
         q, r = qr_p(a)
     else:
         q, _ = qr_p(a[..., :, :m])
-        r = _triu(_T(q) @ a)
+        r = _triu(_H(q) @ a)
     return r if mode == "r" else _result(_QR, (q, r))

@@ -10,7 +10,7 @@ import importlib.util
 
 import numpy as np
 
-from ...core.primitive import Primitive, implements
+from ...core.primitive import Primitive, implements, is_complex
 from ..batching import _solve_rule
 from .stacks import _T, _col, _result, _trace
 
@@ -175,13 +175,28 @@ det_p = Primitive(
     vjp=lambda g, res, params, which: [_col(_col(g * res[1])) * _T(inv_p(res[0][0]))])
 
 
-# slogdet: (sign, log|det|); the sign is piecewise constant.
-# d log|det| = tr(A^-1 dA);  gA = g A^-T.
+# slogdet: (sign, log|det|). With tau = tr(A^-1 dA): d log|det| = Re tau;
+# the sign is piecewise constant for real A, and d sign = i Im(tau) sign for
+# complex A. gA = gtau A^-T with gtau = Re(g_log) + i Im(g_sign sign).
+def _slogdet_jvp(tangents, args, ans, params):
+    tau = _trace(solve_p(args[0], tangents[0]))
+    if not is_complex(tau):
+        return [None, tau]
+    return [1j * np.imag(tau) * ans[0], np.real(tau)]
+
+
+def _slogdet_vjp(g, res, params, which):
+    a, sign = res
+    gsign, glog = g
+    gtau = glog
+    if is_complex(a):
+        gtau = np.real(glog) + 1j * np.imag(gsign * sign)
+    return [_col(_col(gtau)) * _T(inv_p(a))]
+
+
 slogdet_p = Primitive(
-    "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
-    jvp=lambda tangents, args, ans, params: [None, _trace(solve_p(args[0], tangents[0]))],
-    vjp=lambda g, a, params, which: [_col(_col(g[1])) * _T(inv_p(a))],
-    save=lambda args, ans, params: args[0], multiple_results=True)
+    "slogdet", lambda a: tuple(np.linalg.slogdet(a)), _slogdet_jvp, _slogdet_vjp,
+    save=lambda args, ans, params: (args[0], ans[0]), multiple_results=True)
 
 implements(np.linalg.inv)(lambda a: inv_p(a))
 implements(np.linalg.det)(lambda a: det_p(a))
