@@ -15,7 +15,7 @@ import scipy.linalg as _sl
 from ..complex_step import ComplexStepArray
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from ..rules.linalg import _T, _col, solve_triangular_p
 
 
@@ -143,7 +143,14 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     if not _traced(c, b):
         return _sl.cho_solve(c_and_lower, b, overwrite_b, check_finite)
-    # A = L L^T: x = L^-T (L^-1 b);  A = U^T U: x = U^-1 (U^-T b).
+    # A = L L^H: x = L^-H (L^-1 b);  A = U^H U: x = U^-1 (U^-H b), with
+    # M^-H y = conj(M^-T conj(y)) for complex factors.
+    if np.iscomplexobj(raw(c)):
+        if lower:
+            y = solve_triangular(c, b, trans=0, lower=True)
+            return np.conj(solve_triangular(c, np.conj(y), trans=1, lower=True))
+        y = np.conj(solve_triangular(c, np.conj(b), trans=1, lower=False))
+        return solve_triangular(c, y, trans=0, lower=False)
     y = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
     return solve_triangular(c, y, trans=1 if lower else 0, lower=lower)
 

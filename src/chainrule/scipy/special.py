@@ -44,6 +44,11 @@ def polygamma(n, x):
     """
     if isinstance(n, Box):
         n = raw(n)
+    if isinstance(x, Box) and np.iscomplexobj(raw(x)):
+        from ..core.errors import NoRuleError
+        raise NoRuleError(
+            "scipy.special.polygamma has no complex version, so chainrule has no derivative "
+            "of digamma (or second derivative of gamma) at complex input")
     return polygamma_p(x, n=n)
 
 
@@ -101,8 +106,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     m = _shift(a, axis)
     e = np.exp(a - m) if b is None else b * np.exp(a - m)
     total = np.sum(e, axis=axis, keepdims=True)
-    sign = np.sign(raw(total))
-    out = np.log(total * sign if return_sign else total) + m
+    if return_sign and np.iscomplexobj(raw(total)):
+        sign = np.sign(total)  # the phase: differentiable, as log|total|
+        out = np.log(np.abs(total)) + np.real(m)
+    else:
+        sign = np.sign(raw(total))  # +-1: piecewise constant
+        out = np.log(total * sign if return_sign else total) + m
     if not keepdims:
         axes = tuple(range(np.ndim(out))) if axis is None else axis
         out, sign = np.squeeze(out, axes), np.squeeze(sign, axes)

@@ -213,33 +213,64 @@ def _svd_parts(ans, params):
     return u[..., :, :k], s, _T(vt[..., :k, :])
 
 
-def _no_complex_vectors(a, params):
-    if is_complex(a) and (params["vectors"] or params["hermitian"]):
-        raise NoRuleError(
-            "np.linalg.svd of a complex matrix: chainrule differentiates its singular "
-            "values (np.linalg.svdvals, svd(compute_uv=False), hermitian=False) but not its "
-            "singular vectors, whose phases are arbitrary; for a Hermitian matrix use "
-            "np.linalg.eigh.")
+# Complex A = U diag(s) V^H: with dP = U^H dA V, ds = Re diag(dP),
+# dU = U (F o (dP S + S dP^H) + (dP - dP^H)/2 o diag(1/s)) + (I - U U^H) dA V S^-1,
+# dV = V (F o (S dP + dP^H S)) + (I - V V^H) dA^H U S^-1  (as JAX: the phase of
+# each pair of singular vectors is free; the rule fixes Im diag(V^H dV) = 0, so
+# functions that do not depend on the phases, |U|, U S V^H..., are exact).
+def _svd_jvp_complex(t, a, ans, params):
+    m, n = np.shape(a)[-2:]
+    u, s, v = _svd_parts(ans, params)
+    v = _conj(v)  # _svd_parts gives vt transposed; V = vt^H
+    dp = _H(u) @ t @ v
+    f = _gap_inverse(s * s, "svd", params["vectors"])
+    inv_s = _diag_matrix(1 / s)
+    dss = dp * _row(s)
+    du = u @ (f * (dss + _H(dss)) + 0.5 * (dp - _H(dp)) * inv_s)
+    sds = _col(s) * dp
+    dv = v @ (f * (sds + _H(sds)))
+    if m > n:
+        du = du + (t @ v - u @ dp) / _row(s)
+    if n > m:
+        dv = dv + (_H(t) @ u - v @ _H(dp)) / _row(s)
+    return [du, np.real(_diag(dp)), _H(dv)]
 
 
-# Complex singular values: ds = Re diag(U^H dA V), gA = conj(U diag(Re gs) V^H).
-def _svdvals_complex_jvp(t, ans):
-    u, s, v = _svd_parts(ans, None)
-    return [None, np.real(_diag(_H(u) @ t @ _conj(v))), None]
+def _svd_vjp_complex(g, ans, params):
+    (gu, gs, gvt), (u, s, v) = g, _svd_parts(ans, params)
+    v = _conj(v)
+    m, n, k = np.shape(u)[-2], np.shape(v)[-2], np.shape(s)[-1]
+    gp = _diag_matrix(np.real(gs))
+    ga = 0
+    if not (_is_zero(gu) and _is_zero(gvt)):
+        if params["full_matrices"] and m != n:
+            if not (_is_zero(gu[..., :, k:]) and _is_zero(gvt[..., k:, :])):
+                raise _no_full_uv("svd", "use np.linalg.svd(a, full_matrices=False)")
+            gu, gvt = gu[..., :, :k], gvt[..., :k, :]
+        gv = _H(gvt)
+        f = _gap_inverse(s * s, "svd", params["vectors"])
+        gz = _T(u) @ gu
+        m1, m2 = f * gz, f * (_T(v) @ gv)
+        gn = gz * _diag_matrix(1 / s)
+        gp = gp + (m1 + _H(m1)) * _row(s) + _col(s) * (m2 + _H(m2)) + 0.5 * (gn - _H(gn))
+        if m > k:
+            ga = ((gu - _conj(u) @ (_T(u) @ gu)) / _row(s)) @ _T(v)
+        if n > k:
+            ga = _conj(u) @ _H((gv - _conj(v) @ (_T(v) @ gv)) / _row(s))
+    return _conj(u) @ gp @ _T(v) + ga
 
 
 def _svd_jvp(tangents, args, ans, params):
     (a,), (t,) = args, tangents
-    _no_complex_vectors(a, params)
-    if is_complex(a):
-        return _svdvals_complex_jvp(t, ans)
-    m, n = np.shape(a)[-2:]
     if params["hermitian"]:
         t = _from_triangle(t, lower=True)
+    if params["full_matrices"] and np.shape(a)[-2] != np.shape(a)[-1]:
+        raise _no_full_uv("svd", "use np.linalg.svd(a, full_matrices=False)")
+    if is_complex(a):
+        return _svd_jvp_complex(t, a, ans, params)
+    m, n = np.shape(a)[-2:]
     u, s, v = _svd_parts(ans, params)
     dp = _T(u) @ t @ v
-    if params["full_matrices"] and m != n:
-        raise _no_full_uv("svd", "use np.linalg.svd(a, full_matrices=False)")
     f = _gap_inverse(s * s, "svd", params["vectors"])
     du = u @ (f * (dp * _row(s) + _col(s) * _T(dp)))
     dv = v @ (f * (_col(s) * dp + _T(dp) * _row(s)))
@@ -251,10 +282,10 @@ def _svd_jvp(tangents, args, ans, params):
 
 
 def _svd_vjp(g, ans, params, which):
+    if is_complex(ans[0]):
+        ga = _svd_vjp_complex(g, ans, params)
+        return [_to_triangle(ga, lower=True) if params["hermitian"] else ga]
     (gu, gs, gvt), (u, s, v) = g, _svd_parts(ans, params)
-    if is_complex(u):
-        _no_complex_vectors(u, params)
-        return [np.conjugate(u @ _diag_matrix(np.real(gs)) @ _T(v))]
     m, n, k = np.shape(u)[-2], np.shape(v)[-2], np.shape(s)[-1]
     gp = _diag_matrix(gs)
     extra = 0
