@@ -24,6 +24,11 @@ _SQRT_2PI = np.sqrt(2 * np.pi)
 
 
 def _dpolygamma(n, x):
+    if np.iscomplexobj(raw(x)):
+        from ..core.errors import NoRuleError
+        raise NoRuleError(
+            "scipy.special.polygamma has no complex version, so chainrule has no derivative "
+            "of digamma or polygamma (nor a second derivative of gamma) at complex input")
     return polygamma(n + 1, x)
 
 
@@ -44,11 +49,6 @@ def polygamma(n, x):
     """
     if isinstance(n, Box):
         n = raw(n)
-    if isinstance(x, Box) and np.iscomplexobj(raw(x)):
-        from ..core.errors import NoRuleError
-        raise NoRuleError(
-            "scipy.special.polygamma has no complex version, so chainrule has no derivative "
-            "of digamma (or second derivative of gamma) at complex input")
     return polygamma_p(x, n=n)
 
 
@@ -57,7 +57,7 @@ DIFFERENTIABLE = {
     # ufunc:       (name, partial per argument...)
     sc.gamma:      ("gamma", lambda x, ans: ans * sc.digamma(x)),
     sc.gammaln:    ("gammaln", lambda x: sc.digamma(x)),
-    sc.digamma:    ("digamma", lambda x: polygamma(1, x)),
+    sc.digamma:    ("digamma", lambda x: _dpolygamma(0, x)),
     sc.beta:       ("beta", lambda x, y, ans: ans * (sc.digamma(x) - sc.digamma(x + y)),
                     lambda x, y, ans: ans * (sc.digamma(y) - sc.digamma(x + y))),
     sc.betaln:     ("betaln", lambda x, y: sc.digamma(x) - sc.digamma(x + y),
