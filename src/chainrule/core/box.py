@@ -246,6 +246,13 @@ class Box:
     def astype(self, dtype, *args, **kwargs):
         return ew.astype(self, dtype)
 
+    # copy.copy / copy.deepcopy keep the derivative, as x.copy() and np.copy do
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
 
 _NO_PARAMS = {}
 _SCALARS = frozenset({float, int, np.float64})

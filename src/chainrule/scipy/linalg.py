@@ -34,11 +34,31 @@ def _frechet(prim, a, e):
     return top @ prim(big) @ _T(bottom)
 
 
+def _on_branch_cut(name, a):
+    """A NoRuleError for a second derivative of sqrtm/logm at a matrix with
+    an eigenvalue on the negative real axis. There the principal branch is not
+    analytic, and the Frechet block matrix of the second order repeats those
+    eigenvalues: SciPy's Schur recurrence then takes square roots on both
+    sides of the cut and divides by their sum, near 0 (values like 1e13)."""
+    if name == "expm" or not isinstance(a, Box):
+        return
+    w = np.linalg.eigvals(raw(a))
+    scale = np.max(np.abs(w), initial=0.0)
+    if np.any((w.real <= 0) & (np.abs(w.imag) <= 1e-12 * scale)):
+        raise NoRuleError(
+            f"second derivatives of {name} at a matrix with an eigenvalue on the negative "
+            f"real axis (the principal branch cut of {name}) are not computed reliably; "
+            "chainrule refuses them rather than return a wrong value. First derivatives "
+            "are exact there.")
+
+
 def _matrix_function(name, impl):
     def jvp(tangents, args, ans, params):
+        _on_branch_cut(name, args[0])
         return _frechet(prim, args[0], tangents[0])
 
     def vjp(g, a, params, which):
+        _on_branch_cut(name, a)
         return [_frechet(prim, _T(a), g)]
 
     prim = Primitive(name, impl, jvp, vjp, save=lambda args, ans, params: args[0])
