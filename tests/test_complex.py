@@ -252,3 +252,18 @@ def test_float32_in_float32_out_in_every_transformation():
     assert cr.hessian(_f32)(x).dtype == np.float32
     assert cr.hvp(_f32, (x,), (v,)).dtype == np.float32
     assert cr.compile(cr.grad(_f32))(x).dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_where_with_a_nan_branch_and_its_safe_spelling():
+    # docs/complex.md: the naive spelling is NaN where the branch is not used
+    # (as in JAX and autograd); the safe spelling is right everywhere
+    x, a = np.array([-1.0, 0.5, 2.0]), 0.0
+    naive = cr.grad(lambda x: np.sum(np.where(x > a, np.sqrt(x - a), 0.0)))(x)
+    assert np.isnan(naive[0]) and np.allclose(naive[1:], 0.5 / np.sqrt(x[1:]))
+
+    def safe(x):
+        inside = x > a
+        return np.sum(np.where(inside, np.sqrt(np.where(inside, x - a, 1.0)), 0.0))
+
+    np.testing.assert_allclose(cr.grad(safe)(x), [0.0, *(0.5 / np.sqrt(x[1:]))])

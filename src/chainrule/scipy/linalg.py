@@ -40,8 +40,8 @@ def _on_branch_cut(name, a):
     analytic, and the Frechet block matrix of the second order repeats those
     eigenvalues: SciPy's Schur recurrence then takes square roots on both
     sides of the cut and divides by their sum, near 0 (values like 1e13)."""
-    if name == "expm" or not isinstance(a, Box):
-        return
+    if name == "expm" or not isinstance(a, Box) or not isinstance(raw(a), np.ndarray):
+        return  # first order, or values unknown while compiling
     w = np.linalg.eigvals(raw(a))
     scale = np.max(np.abs(w), initial=0.0)
     if np.any((w.real <= 0) & (np.abs(w.imag) <= 1e-12 * scale)):
