@@ -93,7 +93,9 @@ DIFFERENTIABLE = {
     np.cosh:        ("cosh", np.cosh, lambda x: np.sinh(x)),
     np.tanh:        ("tanh", np.tanh, lambda ans: 1 - np.square(ans)),
     np.arcsinh:     ("arcsinh", np.arcsinh, lambda x: 1 / np.sqrt(np.square(x) + 1)),
-    np.arccosh:     ("arccosh", np.arccosh, lambda x: 1 / np.sqrt(np.square(x) - 1)),
+    # sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the same for real x > 1, and
+    # the right branch for complex x with a negative real part
+    np.arccosh:     ("arccosh", np.arccosh, lambda x: 1 / (np.sqrt(x - 1) * np.sqrt(x + 1))),
     np.arctanh:     ("arctanh", np.arctanh, lambda x: 1 / (1 - np.square(x))),
     np.arctan2:     ("arctan2", np.arctan2, lambda x, y: y / (np.square(x) + np.square(y)),
                      lambda x, y: -x / (np.square(x) + np.square(y))),
