@@ -225,11 +225,17 @@ def is_complex(x):
 
     Cheap enough for rules that treat complex input differently (a dtype
     lookup, no conversion): real values never pay for complex handling.
+    A complex-step array (chainrule.complex_step) stands for a real value
+    moved along an imaginary perturbation: it is not complex here, so that
+    rules stay the analytic continuation of their real versions.
     """
     dt = getattr(x, "dtype", None)
     if dt is None:
         return isinstance(x, complex)
-    return dt.kind == "c"
+    if dt.kind != "c":
+        return False
+    from .trace import raw
+    return not getattr(raw(x), "_complex_step", False)
 
 
 def float_dtype(a):

@@ -116,6 +116,12 @@ def _solve_triangular(a, b, trans, lower, unit_diagonal):
     """op(T)^-1 b on plain stacks a (..., n, n), b (..., n, k) or (n,):
     LAPACK's trtrs through SciPy, matrix by matrix (older SciPy does not
     map over stacks); without SciPy, np.linalg.solve on the triangle."""
+    step = next((v for v in (a, b) if getattr(v, "_complex_step", False)), None)
+    if step is not None:  # keep a complex step a complex step (SciPy returns ndarrays)
+        out = _solve_triangular(np.asarray(a), np.asarray(b), trans, lower, unit_diagonal)
+        out = out.view(type(step))
+        out._tag = step._tag
+        return out
     a, b = np.asarray(a), np.asarray(b)
     if b.ndim == 1:
         return _solve_triangular(a, b[:, None], trans, lower, unit_diagonal)[..., 0]
