@@ -267,3 +267,17 @@ def test_where_with_a_nan_branch_and_its_safe_spelling():
         return np.sum(np.where(inside, np.sqrt(np.where(inside, x - a, 1.0)), 0.0))
 
     np.testing.assert_allclose(cr.grad(safe)(x), [0.0, *(0.5 / np.sqrt(x[1:]))])
+
+
+@pytest.mark.parametrize("f", [
+    lambda a: np.sum(np.linalg.cholesky(a) ** 3),
+    lambda a: np.sum(np.linalg.eigvalsh(a) ** 3),
+    lambda a: np.linalg.slogdet(a)[1] ** 2,
+    lambda a: np.sum(np.abs(a) ** 3),
+], ids=["cholesky", "eigvalsh", "slogdet", "abs"])
+def test_complex_step_over_the_reverse_pass_of_hermitian_rules(f):
+    # the complex-step array stands for a real matrix: the rules must not conjugate it
+    x = rng.standard_normal((3, 3))
+    a, v = x @ x.T + np.eye(3), rng.standard_normal((3, 3))
+    _, hv = cr.cs_jvp(cr.grad(f), (a,), (v + v.T,))
+    np.testing.assert_allclose(hv, cr.hvp(f, (a,), (v + v.T,)), rtol=1e-9, atol=1e-12)
