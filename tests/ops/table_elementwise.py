@@ -80,8 +80,7 @@ OPS = [
                                "remainder")),
     # sign: zero derivative on real input, z/|z| (non-holomorphic) on complex input
     Op("sign", lambda x: np.sign(x) * x, unary_cases(pos) + unary_cases(lambda *s: -pos(*s))),
-    Op("nextafter", lambda x, y: np.nextafter(x, y), binary_cases(), modes=NO_CS,
-       notes="the complex step has no nextafter"),
+    Op("nextafter", lambda x, y: np.nextafter(x, y), binary_cases()),
     Op("angle", lambda x: np.angle(x * (1 + 1j) + 0.5j), unary_cases(pos), covers=("arctan2", "real", "imag"),
        modes=NO_CS, notes="a complex constant inside the op: the complex step cannot tell it from the step"),
     Op("abs_of_complex", lambda x: np.abs(x * (1 + 2j) + 0.5j), unary_cases(), covers=("absolute",),
