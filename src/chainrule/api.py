@@ -8,7 +8,6 @@ import numpy as np
 
 from .core.errors import NonDifferentiableInputError, NonScalarOutputError
 from .core.forward import DualBox, DualTrace
-from .core.primitive import float_dtype
 from .core.reverse import ReverseBox, ReverseTrace
 from .core.trace import raw
 from .core.tree import tree_flatten, tree_unflatten
@@ -79,20 +78,50 @@ def _gather(boxed, argnums, cts_of_inputs):
 
 
 def _real_if_real(ct, leaf):
-    """The cotangent of a real input is real: where complex constants made
-    intermediate values complex, the real part is the derivative."""
-    if np.iscomplexobj(raw(ct)) and not np.iscomplexobj(raw(leaf)):
-        return np.real(ct)
-    return ct
+    """The cotangent of an input has the input's dtype: the real part for a
+    real input (where complex constants made intermediate values complex,
+    the real part is the derivative), float32 for float32."""
+    ct_dtype, dtype = np.result_type(raw(ct)), np.result_type(raw(leaf))
+    if ct_dtype == dtype:
+        return ct
+    if ct_dtype.kind == "c" and dtype.kind != "c":
+        ct = np.real(ct)
+    return ct.astype(dtype) if hasattr(ct, "astype") else dtype.type(ct)
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
+def _output_cotangent(value, holomorphic):
+    """The cotangent 1 that grad seeds the output with; a TypeError (as JAX
+    and autograd) for an output whose gradient is not a real number."""
+    dtype = np.result_type(value)
+    if dtype.kind == "c" and not holomorphic and not getattr(value, "_complex_step", False):
+        raise TypeError(
+            f"grad needs a real-valued output, but fun returned {dtype}. For a holomorphic "
+            "function of complex input pass holomorphic=True (the result is f'(z)); else "
+            "differentiate a real quantity such as np.real(f(z)) or np.abs(f(z)) ** 2, or use "
+            "cr.vjp / cr.jvp for the full derivative (docs/complex.md).")
+    if dtype.kind == "b":
+        raise TypeError(
+            "grad needs a real-valued output, but fun returned a boolean, whose derivative "
+            "is not defined; return a floating-point value (e.g. the quantity compared).")
+    if holomorphic and dtype.kind != "c":
+        raise TypeError(
+            f"grad(holomorphic=True) needs a complex output, but fun returned {dtype}; "
+            "leave holomorphic out for real-valued functions.")
+    return np.ones((), dtype if dtype.kind in "fc" else np.float64)
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Return a function computing `(fun(*args), gradient)` in one pass.
 
     The gradient is with respect to the argument(s) named by argnums, each
     shaped like its argument (nested tuples, lists and dicts alike). fun must
     return a scalar (or `(scalar, aux)` with has_aux, giving
     `((value, aux), gradient)`).
+
+    A complex or boolean output is a TypeError unless `holomorphic=True`,
+    which (for a holomorphic fun of complex arguments) gives f'(z). For a
+    real fun of complex z the gradient is df/dx - i df/dy (JAX's
+    convention, docs/complex.md): the gradient of |z|**2 is 2 conj(z).
 
     Example:
         >>> import numpy as np
@@ -116,12 +145,15 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                 f"grad needs a scalar output, but fun returned shape {shape}; "
                 "use cr.vjp, cr.jacrev or cr.jacobian for array outputs, or reduce it (e.g. np.sum)."
             )
+        if holomorphic:
+            _check_holomorphic_inputs(boxed, nums)
         if _belongs(out, trace):
             value = out._value
-            grads = _gather(boxed, nums,
-                            lambda boxes: trace.backward([out], [np.ones((), float_dtype(value))], boxes))
+            seed = _output_cotangent(raw(value), holomorphic)
+            grads = _gather(boxed, nums, lambda boxes: trace.backward([out], [seed], boxes))
         else:
             value = out
+            _output_cotangent(raw(value), holomorphic)
             grads = _gather(boxed, nums, lambda boxes: [None] * len(boxes))
         grad_out = grads[0] if isinstance(argnums, int) else tuple(grads)
         if has_aux:
@@ -134,19 +166,32 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux=False):
+def _check_holomorphic_inputs(boxed, nums):
+    for n in nums:
+        for leaf in boxed[n][2]:
+            if np.result_type(raw(leaf)).kind != "c":
+                raise TypeError(
+                    f"grad(holomorphic=True) needs complex arguments, but argument {n} is "
+                    f"{np.result_type(raw(leaf))}; pass it as complex (x.astype(complex)).")
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Return a function computing the gradient of scalar-valued `fun`.
 
     argnums picks the argument(s): an int gives one gradient shaped like that
     argument, a tuple gives a tuple. With has_aux, fun returns
-    `(value, aux)` and the result is `(gradient, aux)`.
+    `(value, aux)` and the result is `(gradient, aux)`. fun must return a
+    real number; `holomorphic=True` allows a complex one for a holomorphic
+    fun of complex arguments, and gives f'(z) (see `value_and_grad`).
 
     Example:
         >>> import numpy as np
         >>> grad(lambda x: np.sum(np.sin(x)))(np.array([0.0, np.pi]))
         array([ 1., -1.])
+        >>> complex(grad(lambda z: z ** 2, holomorphic=True)(1j))
+        2j
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     def grad_fun(*args, **kwargs):
         if has_aux:
@@ -233,7 +278,8 @@ def jvp(fun, primals, tangents):
     out = fun(*args)
     leaves, spec = tree_flatten(out)
     values = [_unbox(x, trace) for x in leaves]
-    tans = [x._tangent if _belongs(x, trace) else _zeros_like(x) for x in leaves]
+    tans = [_real_if_real(x._tangent, v) if _belongs(x, trace) else _zeros_like(x)
+            for x, v in zip(leaves, values)]
     return tree_unflatten(spec, values), tree_unflatten(spec, tans)
 
 

@@ -105,7 +105,9 @@ def _total_size(leaves):
 
 
 def _dtype(leaves):
-    return np.result_type(float, *[np.result_type(x) for x in leaves])
+    """The leaves' floating dtype (float32 stays float32), float64 for integers."""
+    dt = np.result_type(*[np.result_type(x) for x in leaves])
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
 def _split(stacked, leaves, axis):

@@ -27,7 +27,6 @@ class _Level:
         else:
             self.u_tree = tuple(u)
         self.u = u
-        self.real_input = any(np.result_type(raw(x)).kind != "c" for x in leaves)
         self.scale = {}  # rounding scales, by the id of the direction list
 
     def label(self, mode):
@@ -36,10 +35,9 @@ class _Level:
     def estimate(self, mode, v=None):
         """u.(J v) by one mode (v: the level's direction unless given)."""
         est = self._estimate(mode, self.v if v is None else v)
-        if self.real_input:
-            # reverse mode keeps the real part of a real input's cotangent, so
-            # with any real input only the real part of u.(J v) is comparable
-            est.value = est.value.real
+        # C as R^2 (docs/complex.md): the pairing is Re(sum(u * J v)), which
+        # forward mode, reverse mode and every oracle agree on
+        est.value = est.value.real
         return est
 
     def _estimate(self, mode, v):

@@ -18,7 +18,7 @@ from ..rules.elementwise import add_p
 # the steps before it (docs/check_grads.md has the measured errors).
 RTOL_IN_EPS = 2.0 ** 8
 CS_ROUNDING = 16        # NumPy's complex functions round a few ulps worse than real ones
-FD_RTOL = 1e-6          # what central differences resolve, relative to the terms
+FD_RTOL = 1e-8          # a floor under central differences' own error estimate, relative to the terms
 
 
 # --------------------------------------------------------------------------
@@ -85,7 +85,8 @@ def _rounding_scale(f, leaves, v, u_tree):
 def _tolerance(a, b, lv, v):
     """How far apart estimates a and b may be: rtol times the terms of the
     final sums (or, failing that, twice the largest intermediate sum), or
-    FD_RTOL times the terms for central differences; plus the estimates'
+    for central differences their own error estimate (Richardson's last step
+    and rounding) with a floor of FD_RTOL times the terms; plus the estimates'
     own error allowances and atol."""
     kinds = {a.kind, b.kind}
     terms = a.terms + b.terms

@@ -246,6 +246,26 @@ class Box:
     def astype(self, dtype, *args, **kwargs):
         return ew.astype(self, dtype)
 
+    # copy.copy / copy.deepcopy keep the derivative, as x.copy() and np.copy do
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __getattr__(self, name):
+        # only reached for names the box lacks: an ndarray attribute is a clear
+        # chainrule error (still an AttributeError, so hasattr() stays False)
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise _NoAttributeRule(
+                f"ndarray.{name} is not supported on traced values; chainrule has no "
+                "rule for it. Use the np.* function instead, or convert only the final result.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class _NoAttributeRule(NoRuleError, AttributeError):
+    """An ndarray attribute that traced values do not have."""
+
 
 _NO_PARAMS = {}
 _SCALARS = frozenset({float, int, np.float64})

@@ -220,6 +220,24 @@ def nondifferentiable(name, impl):
     return Primitive(name, impl, differentiable=False)
 
 
+def is_complex(x):
+    """Whether x (an array, a box of any level, or a scalar) is complex.
+
+    Cheap enough for rules that treat complex input differently (a dtype
+    lookup, no conversion): real values never pay for complex handling.
+    A complex-step array (chainrule.complex_step) stands for a real value
+    moved along an imaginary perturbation: it is not complex here, so that
+    rules stay the analytic continuation of their real versions.
+    """
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        return isinstance(x, complex)
+    if dt.kind != "c":
+        return False
+    from .trace import raw
+    return not getattr(raw(x), "_complex_step", False)
+
+
 def float_dtype(a):
     """a's dtype if it is floating point or complex, else float64."""
     dt = np.result_type(a)

@@ -15,7 +15,7 @@ import scipy.linalg as _sl
 from ..complex_step import ComplexStepArray
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from ..rules.linalg import _T, _col, solve_triangular_p
 
 
@@ -34,11 +34,31 @@ def _frechet(prim, a, e):
     return top @ prim(big) @ _T(bottom)
 
 
+def _on_branch_cut(name, a):
+    """A NoRuleError for a second derivative of sqrtm/logm at a matrix with
+    an eigenvalue on the negative real axis. There the principal branch is not
+    analytic, and the Frechet block matrix of the second order repeats those
+    eigenvalues: SciPy's Schur recurrence then takes square roots on both
+    sides of the cut and divides by their sum, near 0 (values like 1e13)."""
+    if name == "expm" or not isinstance(a, Box) or not isinstance(raw(a), np.ndarray):
+        return  # first order, or values unknown while compiling
+    w = np.linalg.eigvals(raw(a))
+    scale = np.max(np.abs(w), initial=0.0)
+    if np.any((w.real <= 0) & (np.abs(w.imag) <= 1e-12 * scale)):
+        raise NoRuleError(
+            f"second derivatives of {name} at a matrix with an eigenvalue on the negative "
+            f"real axis (the principal branch cut of {name}) are not computed reliably; "
+            "chainrule refuses them rather than return a wrong value. First derivatives "
+            "are exact there.")
+
+
 def _matrix_function(name, impl):
     def jvp(tangents, args, ans, params):
+        _on_branch_cut(name, args[0])
         return _frechet(prim, args[0], tangents[0])
 
     def vjp(g, a, params, which):
+        _on_branch_cut(name, a)
         return [_frechet(prim, _T(a), g)]
 
     prim = Primitive(name, impl, jvp, vjp, save=lambda args, ans, params: args[0])
@@ -143,7 +163,14 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     if not _traced(c, b):
         return _sl.cho_solve(c_and_lower, b, overwrite_b, check_finite)
-    # A = L L^T: x = L^-T (L^-1 b);  A = U^T U: x = U^-1 (U^-T b).
+    # A = L L^H: x = L^-H (L^-1 b);  A = U^H U: x = U^-1 (U^-H b), with
+    # M^-H y = conj(M^-T conj(y)) for complex factors.
+    if np.iscomplexobj(raw(c)):
+        if lower:
+            y = solve_triangular(c, b, trans=0, lower=True)
+            return np.conj(solve_triangular(c, np.conj(y), trans=1, lower=True))
+        y = np.conj(solve_triangular(c, np.conj(b), trans=1, lower=False))
+        return solve_triangular(c, y, trans=0, lower=False)
     y = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
     return solve_triangular(c, y, trans=1 if lower else 0, lower=lower)
 

@@ -24,6 +24,11 @@ _SQRT_2PI = np.sqrt(2 * np.pi)
 
 
 def _dpolygamma(n, x):
+    if np.iscomplexobj(raw(x)):
+        from ..core.errors import NoRuleError
+        raise NoRuleError(
+            "scipy.special.polygamma has no complex version, so chainrule has no derivative "
+            "of digamma or polygamma (nor a second derivative of gamma) at complex input")
     return polygamma(n + 1, x)
 
 
@@ -52,7 +57,7 @@ DIFFERENTIABLE = {
     # ufunc:       (name, partial per argument...)
     sc.gamma:      ("gamma", lambda x, ans: ans * sc.digamma(x)),
     sc.gammaln:    ("gammaln", lambda x: sc.digamma(x)),
-    sc.digamma:    ("digamma", lambda x: polygamma(1, x)),
+    sc.digamma:    ("digamma", lambda x: _dpolygamma(0, x)),
     sc.beta:       ("beta", lambda x, y, ans: ans * (sc.digamma(x) - sc.digamma(x + y)),
                     lambda x, y, ans: ans * (sc.digamma(y) - sc.digamma(x + y))),
     sc.betaln:     ("betaln", lambda x, y: sc.digamma(x) - sc.digamma(x + y),
@@ -101,8 +106,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     m = _shift(a, axis)
     e = np.exp(a - m) if b is None else b * np.exp(a - m)
     total = np.sum(e, axis=axis, keepdims=True)
-    sign = np.sign(raw(total))
-    out = np.log(total * sign if return_sign else total) + m
+    if return_sign and np.iscomplexobj(raw(total)):
+        sign = np.sign(total)  # the phase: differentiable, as log|total|
+        out = np.log(np.abs(total)) + np.real(m)
+    else:
+        sign = np.sign(raw(total))  # +-1: piecewise constant
+        out = np.log(total * sign if return_sign else total) + m
     if not keepdims:
         axes = tuple(range(np.ndim(out))) if axis is None else axis
         out, sign = np.squeeze(out, axes), np.squeeze(sign, axes)
