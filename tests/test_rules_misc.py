@@ -9,6 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.core.box import Box
+from chainrule.core.trace import raw
 from chainrule.core.primitive import FUNCTIONS
 
 
@@ -64,8 +65,7 @@ def test_clip_derivative_is_one_inside_and_zero_outside():
 @pytest.mark.parametrize("f", [
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero, np.count_nonzero,
     lambda x: np.all(x > 0), lambda x: np.any(x > 0, axis=0), lambda x: np.isclose(x, x),
-    lambda x: np.allclose(x, 0 * x), lambda x: np.array_equal(x, x), np.zeros_like, np.ones_like,
-    lambda x: 0 * np.empty_like(x, dtype=int), lambda x: np.full_like(x, 2.0),
+    lambda x: np.allclose(x, 0 * x), lambda x: np.array_equal(x, x),
     lambda x: np.searchsorted(np.sort(x[0]), x), lambda x: np.argmax(x, axis=-1, keepdims=True),
     lambda x: np.unique(x, return_index=True, return_inverse=True, return_counts=True)[1:],
 ], ids=lambda f: getattr(f, "__name__", "f"))
@@ -85,6 +85,22 @@ def test_non_differentiable_functions_return_plain_values(f):
     expected = expected if isinstance(expected, tuple) else (expected,)
     for got, want in zip(leaves, expected):
         assert np.array_equal(got, want) and np.result_type(got) == np.result_type(want)
+
+
+@pytest.mark.parametrize("f", [
+    np.zeros_like, np.ones_like, lambda x: 0 * np.empty_like(x, dtype=int),
+    lambda x: np.full_like(x, 2.0)], ids=["zeros_like", "ones_like", "empty_like", "full_like"])
+def test_like_constructors_give_fillable_constants_without_derivative(f):
+    x = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]])
+    seen = []
+
+    def g(x):
+        out = f(x)
+        seen.append(raw(out))
+        return np.sum(out * x)
+
+    assert np.array_equal(cr.grad(g)(x), f(x))  # the derivative sees a constant
+    assert np.array_equal(seen[0], f(x)) and np.result_type(seen[0]) == np.result_type(f(x))
 
 
 # ---- values equal NumPy's ----

@@ -23,13 +23,9 @@ def _ufunc_name(ufunc, method):
 
 def dispatch_ufunc(ufunc, method, inputs, kwargs):
     """Route `ufunc.method(*inputs, **kwargs)` on traced values to its rule."""
-    if kwargs.get("out") is not None or method == "at":
-        raise MutationError(
-            f"{_ufunc_name(ufunc, method)} would write in place (out= or .at) "
-            "while a traced value takes part; write `y = f(x)` instead of "
-            "updating an array in place."
-        )
-    kwargs.pop("out", None)
+    out = kwargs.pop("out", None)
+    if out is not None or method == "at":
+        return inplace.ufunc_in_place(ufunc, method, inputs, kwargs, out)
     if method == "__call__":
         prim = UFUNCS.get(ufunc) or _scipy_ufunc(ufunc)
         if prim is None:
@@ -78,6 +74,8 @@ def _no_rule_message(name):
 
 def _leak(what, advice="use np.* functions on it"):
     def method(self, *args, **kwargs):
+        if mutation.storing_into_plain_array():
+            raise mutation.plain_target_error()
         raise LeakError(
             f"{what} on a traced value would drop its derivative. Keep the "
             f"value as an array inside the differentiated function ({advice}); "
@@ -90,9 +88,7 @@ def _leak(what, advice="use np.* functions on it"):
 def _mutation(what):
     def method(self, *args, **kwargs):
         raise MutationError(
-            f"{what} would mutate a traced array in place. Build a new array "
-            "instead, e.g. `x = x + 1` rather than `x += 1`, or "
-            "`np.where(mask, new, x)` rather than `x[mask] = new`."
+            f"{what} on a traced array is not supported; build a new array instead."
         )
     method.__name__ = what
     return method
@@ -105,7 +101,8 @@ class Box:
     value one level down: a plain array, or a box of an outer trace.
     """
 
-    __slots__ = ("_value", "_trace")
+    # _base, _views: the view relations of NumPy's semantics (chainrule/mutation.py)
+    __slots__ = ("_value", "_trace", "_base", "_views", "__weakref__")
     __array_priority__ = 100.0
     __hash__ = object.__hash__
 
@@ -167,21 +164,19 @@ class Box:
     tolist = _leak(".tolist()")
     tobytes = _leak(".tobytes()")
 
-    # ---- in-place mutation ----
-    __setitem__ = _mutation("item assignment x[...] = v")
-    __iadd__ = _mutation("x += ...")
-    __isub__ = _mutation("x -= ...")
-    __imul__ = _mutation("x *= ...")
-    __itruediv__ = _mutation("x /= ...")
-    __ipow__ = _mutation("x **= ...")
-    __imatmul__ = _mutation("x @= ...")
-    __ifloordiv__ = _mutation("x //= ...")
-    __imod__ = _mutation("x %= ...")
-    fill = _mutation(".fill()")
-    sort = _mutation(".sort() (in place; use np.sort(x))")
-    resize = _mutation(".resize()")
-    put = _mutation(".put()")
-    itemset = _mutation(".itemset()")
+    # ---- in-place updates: the box takes the new value (chainrule/mutation.py) ----
+    def __setitem__(self, index, value):
+        inplace.setitem(self, index, value)
+
+    def fill(self, value):
+        inplace.setitem(self, Ellipsis, value)
+
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
+        mutation.rebind(self, np.sort(self, axis=axis, kind=kind, order=order, stable=stable))
+
+    resize = _mutation(".resize() (use np.resize(x, shape), which makes a new array)")
+    put = _mutation(".put() (use `x[np.unravel_index(ind, x.shape)] = v`)")
+    itemset = _mutation(".itemset() (use `x[index] = v`)")
 
     # ---- arithmetic: operators go straight to their primitives (see the end
     # of this module), without NumPy's dispatch on the way ----
@@ -192,7 +187,10 @@ class Box:
     def __rmatmul__(self, other): return np.matmul(other, self)
 
     def __getitem__(self, index):
-        return indexing.getitem(self, index)
+        out = indexing.getitem(self, index)
+        if inplace.is_view(index, out):
+            mutation.mark_view(self, out, lambda a: a[index])
+        return out
 
     # ---- array methods, as the NumPy functions of the same name ----
     @property
@@ -231,7 +229,7 @@ class Box:
     def take(self, indices, axis=None): return np.take(self, indices, axis)
     def round(self, decimals=0): return np.round(self, decimals)
     def nonzero(self): return np.nonzero(self)
-    def copy(self, order="C"): return self
+    def copy(self, order="C"): return mutation.clone(self)
 
     def reshape(self, *shape, order="C"):
         if len(shape) == 1 and not isinstance(shape[0], int):
@@ -276,6 +274,9 @@ def _unary_operator(prim):
 
 from ..rules import elementwise as ew  # noqa: E402  (rules import the core)
 from ..rules import indexing  # noqa: E402
+from .. import mutation  # noqa: E402
+
+inplace = None  # chainrule.rules.inplace, which sets itself here when it loads
 
 # operator -> (primitive, name of the reflected operator or None)
 _OPERATORS = {

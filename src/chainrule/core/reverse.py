@@ -9,6 +9,8 @@ with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
 
+import weakref
+
 import numpy as np
 
 from .box import Box
@@ -45,6 +47,7 @@ class ReverseTrace(Trace):
     def __init__(self):
         super().__init__()
         self.tape = []
+        LIVE.add(self)  # for in-place updates, which must not change a recording tape
 
     def new_input(self, value):
         """A box for an input of the differentiated function."""
@@ -173,6 +176,7 @@ class ReverseTrace(Trace):
         return [cts[b._node] for b in inputs]
 
 
+LIVE = weakref.WeakSet()
 _new_box = object.__new__
 _FIRST = (0,)
 
