@@ -125,6 +125,12 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                 raise TypeError("with has_aux=True fun must return a pair (value, aux)")
             out, aux = out
             aux = _strip(aux, trace)
+        elif isinstance(out, (tuple, list)):
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but fun returned a {type(out).__name__} of "
+                f"{len(out)} items. If the items after the first are auxiliary data (logs, "
+                "state), pass has_aux=True: fun returns (value, aux) and grad gives "
+                "(gradient, aux).")
         shape = np.shape(out)
         if shape != ():
             raise NonScalarOutputError(

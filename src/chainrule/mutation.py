@@ -126,6 +126,27 @@ def surface_leak(error):
     return None
 
 
+def in_progress(trace):
+    """Whether the differentiation of `trace` is still running: some frame
+    on the stack (the transformation that started it) refers to it."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if any(v is trace for v in frame.f_locals.values()):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def escaped_error(what):
+    return LeakError(
+        f"{user_line()}\n{what} on a traced value whose differentiation has already "
+        "finished: the value escaped from the differentiated function (kept in a list, "
+        "a global or an attribute) and is used afterwards. Return such values as "
+        "auxiliary data instead: `cr.grad(f, has_aux=True)` with f returning "
+        "`(loss, aux)` gives them back as plain arrays (or keep f\"{loss:.4f}\" strings "
+        "for logs: formatting reads a traced value).")
+
+
 # --------------------------------------------------------------------------
 # constants of a trace: what np.zeros_like(x) of a traced x gives
 

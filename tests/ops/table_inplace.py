@@ -50,6 +50,9 @@ OPS = [
        covers=("setitem",)),
     Op("inplace_operators", operators, ((rand(3), rand(3)), (rand(2, 3), rand(3))),
        covers=("add", "multiply", "subtract", "divide", "power")),
+    Op("partition", lambda x: np.partition(x, 1) + x.compress([True, False, True, True]).sum()
+       + np.choose(np.array([1, 0, 1, 1]), [x, 2.0 * x]),
+       ((0.3 * np.array([3.0, 0.0, 2.0, 1.0]) + 0.05 * rand(4),),), covers=("getitem", "where")),
     Op("inplace_fill", filled, ((rand(4),), (rand(3, 2),)), covers=("setitem", "where", "multiply")),
 ]
 # fmt: on

@@ -72,10 +72,22 @@ def _no_rule_message(name):
     )
 
 
+def _shown(box):
+    """The plain value under the boxes, for display: a NumPy scalar when 0-d."""
+    v = box._value
+    while isinstance(v, Box):
+        v = v._value
+    if isinstance(v, (np.ndarray, np.generic, int, float, complex)):
+        return np.asarray(v)[()] if np.ndim(v) == 0 else v
+    return f"<traced {box.dtype}{list(box.shape)}>"  # symbolic: no value yet
+
+
 def _leak(what, advice="use np.* functions on it"):
     def method(self, *args, **kwargs):
         if mutation.storing_into_plain_array():
             raise mutation.plain_target_error()
+        if not mutation.in_progress(self._trace):
+            raise mutation.escaped_error(what)
         raise LeakError(
             f"{what} on a traced value would drop its derivative. Keep the "
             f"value as an array inside the differentiated function ({advice}); "
@@ -149,6 +161,23 @@ class Box:
 
     def __bool__(self):
         return bool(self._value)
+
+    # ---- reading the value for logs: shows it, the derivative is unaffected ----
+    def __format__(self, spec):
+        shown = _shown(self)
+        return shown if isinstance(shown, str) else format(shown, spec)
+
+    def __str__(self):
+        return str(_shown(self))
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:  # Python's round(x) is an int, as for NumPy scalars
+            shown = _shown(self)
+            if isinstance(shown, str):
+                raise TypeError("round(x) of a traced value needs its value, which graph "
+                                "tracing does not have; use np.round(x)")
+            return round(shown)
+        return np.round(self, ndigits)
 
     def __repr__(self):
         return f"{type(self).__name__}({self._value!r}, level={self._trace.level})"
@@ -229,6 +258,42 @@ class Box:
     def take(self, indices, axis=None): return np.take(self, indices, axis)
     def round(self, decimals=0): return np.round(self, decimals)
     def nonzero(self): return np.nonzero(self)
+    def argpartition(self, kth, axis=-1, kind="introselect", order=None):
+        return np.argpartition(self, kth, axis=axis, kind=kind)
+    def compress(self, condition, axis=None): return np.compress(condition, self, axis)
+    def choose(self, choices, mode="raise"): return np.choose(self, choices, mode=mode)
+    def searchsorted(self, v, side="left", sorter=None): return np.searchsorted(self, v, side, sorter)
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        mutation.rebind(self, np.partition(self, kth, axis=axis, kind=kind))
+
+    def view(self, dtype=None, type=None):
+        if dtype is not None or type is not None:
+            raise LeakError("x.view(dtype) of a traced value reinterprets its bytes, which "
+                            "has no derivative; use x.astype(dtype)")
+        return self[...]
+
+    @property
+    def flat(self): return self.reshape(-1)
+    base = None  # not a view of a plain array
+    device = "cpu"
+    def to_device(self, device, stream=None): return self
+    @property
+    def itemsize(self): return self.dtype.itemsize
+    @property
+    def nbytes(self): return self.size * self.dtype.itemsize
+    @property
+    def strides(self):
+        steps, step = [], self.dtype.itemsize
+        for n in reversed(self.shape):
+            steps.append(step)
+            step *= n
+        return tuple(reversed(steps))
+
+    # ---- the raw memory, which a traced value does not have ----
+    ctypes = data = flags = property(_leak("the memory of an array (.data, .ctypes, .flags)"))
+    dump = dumps = tofile = _leak(".dump() / .dumps() / .tofile()")
+    getfield = setfield = setflags = byteswap = _leak(
+        ".getfield() / .setfield() / .setflags() / .byteswap() (raw memory)")
     def copy(self, order="C"): return mutation.clone(self)
 
     def reshape(self, *shape, order="C"):
