@@ -160,6 +160,8 @@ def aliases(x):
     mask = x > 0.0
     y[mask] = 2.0
     w = np.full_like(x, 3.0)
+    w[1:] += x[:-1]      # an augmented assignment through a slice
+    w[::2] *= x[1::2]
     np.multiply(w, y, out=w)
     np.add.at(w, [0, 2, 0], x[:3])
     return np.sum(alias * z) + np.sum(w ** 2) + np.sum(y)
@@ -174,6 +176,27 @@ def test_aliasing_follows_numpy_and_the_caller_keeps_its_array():
     np.testing.assert_allclose(g, fd_grad(aliases, x), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(cr.jvp(aliases, (x,), (np.ones(4),))[1], g.sum(), rtol=1e-12)
     np.testing.assert_allclose(cr.compile(cr.grad(aliases))(x), g, rtol=1e-12)
+
+
+def test_augmented_assignment_through_rows_and_columns():
+    def f(x):
+        y = np.zeros_like(x)
+        y[0] += x[1]
+        y[:, 1] *= 3.0
+        y[:, 1] += x[:, 0] ** 2
+        y[1:] -= y[:1]
+        return np.sum(y * x)
+
+    def f_ref(x):
+        y0 = np.stack([x[1, 0], 3 * x[1, 1] + x[0, 0] ** 2])
+        y1 = np.stack([-x[1, 0], x[1, 0] ** 2 - 3 * x[1, 1] - x[0, 0] ** 2])
+        return np.sum(np.stack([y0, y1]) * x)
+    x = np.array([[0.5, -1.0], [2.0, 0.3]])
+    assert cr.value_and_grad(f)(x)[0] == pytest.approx(f(x.copy()))
+    np.testing.assert_allclose(cr.grad(f)(x), cr.grad(f_ref)(x), rtol=1e-13)
+    np.testing.assert_allclose(cr.compile(cr.grad(f))(x), cr.grad(f_ref)(x), rtol=1e-13)
+    np.testing.assert_allclose(cr.cs_jvp(f, (x,), (x,))[1], cr.jvp(f_ref, (x,), (x,))[1],
+                               rtol=1e-13)
 
 
 def test_updating_the_input_differentiates_at_the_values_passed_in():

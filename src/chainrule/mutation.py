@@ -105,6 +105,33 @@ def storing_into_plain_array():
     return frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR
 
 
+_augmented_cache = {}
+
+
+def augmented_subscript():
+    """Whether the user's line is at `a[index] op= value`, whose in-place
+    operator result Python then stores back with `a[index] = result`."""
+    frame = user_frame()
+    if frame is None:
+        return False
+    key = (frame.f_code, frame.f_lasti)
+    found = _augmented_cache.get(key)
+    if found is None:
+        found = False
+        after = False
+        for ins in dis.get_instructions(frame.f_code):
+            if ins.offset == frame.f_lasti:
+                after = ins.opname == "BINARY_OP" or ins.opname.startswith("INPLACE_")
+                continue
+            if after:
+                if ins.opname in ("SWAP", "COPY", "ROT_TWO", "ROT_THREE", "ROT_FOUR"):
+                    continue
+                found = ins.opname == "STORE_SUBSCR"
+                break
+        _augmented_cache[key] = found
+    return found
+
+
 def plain_target_error():
     """The LeakError for a traced value written into a plain ndarray."""
     return LeakError(
@@ -203,7 +230,12 @@ def check_writable(box, index=None):
     or a live view of box shows written entries."""
     info = getattr(box, "_base", None)
     if info is not None:
-        if info[0]() is not None:
+        if info[0]() is not None and index is None and augmented_subscript():
+            # `x[i] += v`: Python stores the result back into x[i] next, so
+            # the view need not write through; it is a copy from now on
+            box._base = None
+            info = None
+        elif info[0]() is not None:
             raise MutationError(
                 f"{user_line()}\nThis writes through a view of another traced array (a "
                 "slice, reshape, transpose...). NumPy would change that array too, which "
