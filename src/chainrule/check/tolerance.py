@@ -47,9 +47,6 @@ class _ScaleTrace(ReverseTrace):
             return rebuild(out, [self._expose(y) for y in out])
         return self._expose(out)
 
-    def process_custom(self, prim, args):
-        return self._expose(super().process_custom(prim, args))
-
 
 def _rounding_scale(f, leaves, v, u_tree):
     """max over the intermediate values k of f of sum |u_k * t_k| (u_k its

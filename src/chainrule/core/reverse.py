@@ -117,13 +117,6 @@ class ReverseTrace(Trace):
         box._node = index
         return box
 
-    def process_custom(self, prim, args):
-        """Record a `custom_vjp` block: its own code gives value and backprop."""
-        vals, which, parents, _ = self._unbox(args)
-        ans, backprop = prim.run_with_backprop(*vals)
-        self.tape.append((prim, backprop, {}, which, parents, _shape(ans)))
-        return ReverseBox(ans, self, len(self.tape) - 1)
-
     def backward(self, outputs, cotangents, inputs=None, keep_tape=False):
         """Cotangents of the inputs, given cotangents of `outputs` (boxes).
 
