@@ -57,8 +57,8 @@ def test_traced_values_written_into_plain_arrays_raise(mutate):
         cr.grad(lambda x: np.sum(mutate(x)))(x0)
 
 
-def test_out_of_a_reduction_raises():
-    with pytest.raises(cr.MutationError):
+def test_a_plain_out_of_a_reduction_raises():
+    with pytest.raises(cr.LeakError, match="zeros_like"):
         cr.grad(lambda x: np.sum(np.sum(x, out=np.empty(()))))(x0)
 
 

@@ -56,13 +56,13 @@ WORKS = {
     "T", "all", "any", "argmax", "argmin", "argpartition", "argsort", "astype", "base", "choose",
     "clip", "compress", "conj", "conjugate", "copy", "cumprod", "cumsum", "device", "diagonal",
     "dot", "dtype", "fill", "flat", "flatten", "imag", "itemsize", "max", "mean", "min", "mT",
-    "nbytes", "ndim", "nonzero", "partition", "prod", "ravel", "real", "repeat", "reshape",
+    "nbytes", "ndim", "nonzero", "partition", "prod", "put", "ravel", "real", "repeat", "reshape",
     "round", "searchsorted", "shape", "size", "sort", "squeeze", "std", "strides", "sum",
     "swapaxes", "take", "to_device", "trace", "transpose", "var", "view",
 }
 CALLS = {
     "argpartition": (1,), "choose": ([np.zeros((2, 3)), np.ones((2, 3))],), "clip": (0.0, 1.0),
-    "compress": ([True, False],), "dot": (np.ones((3, 2)),), "fill": (0.5,), "partition": (1,),
+    "compress": ([True, False],), "put": ([0, 4], 1.5), "dot": (np.ones((3, 2)),), "fill": (0.5,), "partition": (1,),
     "repeat": (2,), "reshape": (3, 2), "searchsorted": (0.5,), "swapaxes": (0, 1),
     "take": ([0],), "to_device": ("cpu",), "astype": (np.float32,), "trace": (),
 }

@@ -272,3 +272,32 @@ def test_a_boolean_mask_fill_compiles_and_batches():
     g = cr.compile(cr.grad(relu))(x)
     np.testing.assert_allclose(g, [0.0, 4.0, 1.0])
     np.testing.assert_allclose(cr.vmap(cr.grad(relu))(np.stack([x, -x])), [[0, 4, 1], [2, 0, 0]])
+
+
+def numpy_in_place_functions(x):
+    A = np.zeros_like(x, shape=(3, 3))
+    np.fill_diagonal(A, x[:3])
+    B = np.zeros_like(A)
+    np.put(B, [0, 4], x[3:5])
+    np.put_along_axis(B, np.array([[2], [0], [1]]), x[:3, None] ** 2, axis=1)
+    C = A.copy()
+    np.putmask(C, A > 1.5, 7.0)
+    D = np.empty_like(A)
+    np.dot(A, B, out=D)
+    E = np.zeros_like(x, shape=(3,))
+    np.sum(D, axis=0, out=E)
+    y = x.copy()
+    y.put([1], 0.0)
+    np.copyto(C, C * x[5])
+    return np.sum(A * B) + np.sum(C) + np.sum(E ** 2) + np.sum(y)
+
+
+def test_numpys_in_place_functions_and_out_arguments():
+    x = np.arange(1.0, 7.0)
+    value, g = cr.value_and_grad(numpy_in_place_functions)(x)
+    assert value == pytest.approx(numpy_in_place_functions(x.copy()), rel=1e-14)
+    np.testing.assert_allclose(g, fd_grad(numpy_in_place_functions, x), rtol=1e-6)
+    np.testing.assert_allclose(cr.jacfwd(numpy_in_place_functions)(x), g, rtol=1e-12)
+    np.testing.assert_allclose(cr.compile(cr.grad(numpy_in_place_functions))(x), g, rtol=1e-12)
+    with pytest.raises(cr.LeakError, match="zeros_like"):
+        cr.grad(lambda x: np.sum(np.sum(x, axis=0, out=np.zeros(()))))(x)

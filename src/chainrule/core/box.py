@@ -53,6 +53,8 @@ def _scipy_ufunc(ufunc):
 
 def dispatch_function(func, args, kwargs):
     """Route a NumPy function called with traced arguments to its handler."""
+    if kwargs.get("out") is not None:
+        return inplace.function_out(func, args, kwargs)
     handler = FUNCTIONS.get(func)
     if handler is None:
         module = getattr(func, "__module__", "numpy") or "numpy"
@@ -204,7 +206,7 @@ class Box:
         mutation.rebind(self, np.sort(self, axis=axis, kind=kind, order=order, stable=stable))
 
     resize = _mutation(".resize() (use np.resize(x, shape), which makes a new array)")
-    put = _mutation(".put() (use `x[np.unravel_index(ind, x.shape)] = v`)")
+    def put(self, indices, values, mode="raise"): np.put(self, indices, values, mode)
     itemset = _mutation(".itemset() (use `x[index] = v`)")
 
     # ---- arithmetic: operators go straight to their primitives (see the end

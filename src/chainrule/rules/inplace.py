@@ -193,6 +193,20 @@ def ufunc_in_place(ufunc, method, inputs, kwargs, out):
     return target
 
 
+def function_out(func, args, kwargs):
+    """`func(..., out=target)` for a NumPy function: the result assigned to a
+    traced target, as NumPy writes it there; a plain target is refused."""
+    target = kwargs.pop("out")
+    if isinstance(target, tuple) and len(target) == 1:
+        target = target[0]
+    if not isinstance(target, Box):
+        raise mutation.plain_target_error()
+    result = func(*args, **kwargs)
+    mutation.update(target, np.broadcast_to(result, target.shape),
+                    f"numpy.{func.__name__}(..., out=)")
+    return target
+
+
 def _ufunc_at(ufunc, x, index, v=None):
     if not isinstance(x, Box):
         raise mutation.plain_target_error()
@@ -285,3 +299,56 @@ for _func in (np.reshape, np.ravel, np.transpose, np.swapaxes, np.moveaxis, np.s
               np.expand_dims, np.diagonal, np.real, np.imag, np.broadcast_to):
     if _func in FUNCTIONS:
         _viewing(_func)
+
+
+# ---- NumPy's in-place functions on traced arrays ----
+@implements(np.put)
+def put(a, ind, v, mode="raise"):
+    """np.put: entries of the flattened a replaced, as `a.flat[ind] = v`."""
+    ind = np.asarray(ind)
+    n = a.size
+    if mode == "wrap":
+        ind = ind % n
+    elif mode == "clip":
+        ind = np.clip(ind, 0, n - 1)
+    v = np.resize(v, ind.shape) if not isinstance(v, Box) else np.broadcast_to(v, ind.shape)
+    setitem(a, np.unravel_index(ind.ravel() % n, a.shape), np.reshape(v, -1))
+
+
+@implements(np.put_along_axis)
+def put_along_axis(arr, indices, values, axis):
+    """np.put_along_axis: arr[index along axis] = values."""
+    nd = arr.ndim
+    axis = axis % nd
+    indices = np.asarray(indices)
+    index = tuple(indices if d == axis else
+                  np.arange(m).reshape([-1 if k == d else 1 for k in range(nd)])
+                  for d, m in enumerate(arr.shape))
+    index = np.broadcast_arrays(*index)
+    setitem(arr, tuple(index), np.broadcast_to(values, index[0].shape))
+
+
+@implements(np.fill_diagonal)
+def fill_diagonal(a, val, wrap=False):
+    """np.fill_diagonal: the main diagonal (all axes equal) set to val."""
+    if a.ndim == 2 and not wrap:
+        k = np.arange(min(a.shape))
+        index = (k, k)
+    elif a.ndim == 2:
+        flat = np.arange(0, a.size, a.shape[1] + 1)
+        index = np.unravel_index(flat, a.shape)
+    else:
+        if len(set(a.shape)) != 1:
+            raise ValueError("All dimensions of input must be of equal length")
+        k = np.arange(a.shape[0])
+        index = (k,) * a.ndim
+    setitem(a, index, np.broadcast_to(val, index[0].shape) if np.ndim(val) else val)
+
+
+@implements(np.putmask)
+def putmask(a, mask, values):
+    """np.putmask with values of a's size or a scalar: np.where underneath."""
+    if np.ndim(values) != 0 and np.shape(values) != a.shape:
+        raise MutationError("np.putmask on a traced array needs values of the array's shape "
+                            "or a scalar; use `a[mask] = values[mask]`")
+    mutation.update(a, np.where(mask, values, a), "numpy.putmask")
