@@ -92,3 +92,13 @@ def test_each_ndarray_method_works_or_raises_a_clear_error(name):
     seen = []
     cr.grad(lambda x: seen.append(use(x)) or np.sum(x))(x0)
     assert seen == ["works" if name in WORKS else "error"]
+
+
+def test_lists_holding_traced_values_are_array_likes():
+    x = np.array([1.0, 2.0, 3.0])
+    f = lambda x: np.sum(np.concatenate([[x[0], x[1] ** 2], x]) ** 2)  # noqa: E731
+    np.testing.assert_allclose(cr.grad(f)(x), [4.0, 36.0, 6.0])
+    g = lambda x: np.sum(x[[np.argmax(x), 0]])  # noqa: E731  (a traced index in a list)
+    np.testing.assert_allclose(cr.grad(g)(x), [1.0, 0.0, 1.0])
+    with pytest.raises(cr.LeakError, match="np.stack"):  # np.array is not dispatched by NumPy
+        cr.grad(lambda x: np.sum(np.array([x[0], x[1]])))(x)

@@ -108,8 +108,10 @@ def _single_mask(index):
     i = index[0] if isinstance(index, tuple) and len(index) == 1 else index
     if isinstance(i, Box) and i.dtype == bool:
         return i
-    if isinstance(i, (np.ndarray, list)) and np.asarray(i).dtype == bool and np.ndim(i):
-        return np.asarray(i)
+    if isinstance(i, np.ndarray) or (isinstance(i, list) and not _shape_rules._holds_box(i)):
+        i = np.asarray(i)
+        if i.dtype == bool and i.ndim:
+            return i
     return None
 
 
