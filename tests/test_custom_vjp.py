@@ -254,3 +254,17 @@ def test_checks_compare_a_block_with_its_own_code_or_differences():
         return y, lambda g: (g * (1 - y ** 2) * 1.01,)
     with pytest.raises(AssertionError, match="forward mode"):  # its own code is the oracle
         cr.check_vjp(off_tanh, lambda x, g: (g * (1 - np.tanh(x) ** 2) * 1.01,), (xc,))
+
+
+def test_check_grads_adds_differences_when_a_blocks_code_has_no_rules():
+    def block(scale):
+        @cr.custom_vjp
+        def squared(x):
+            m, e = np.frexp(x)  # no rule, and no complex step either
+            y = m * 2.0 ** e
+            return y ** 2, lambda g: (g * scale * y,)
+        return lambda x: np.sum(squared(x))
+    xs = (np.array([0.3, 1.7]),)
+    cr.check_grads(block(2.0), xs, order=1)
+    with pytest.raises(AssertionError, match="central differences"):
+        cr.check_grads(block(2.2), xs, order=1)

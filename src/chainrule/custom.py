@@ -28,9 +28,11 @@ from .core.trace import Box, raw
 
 # While checking a block (check_grads, check_vjp), forward mode runs its own
 # code, so that its rules are compared with something independent of them:
-# [depth, strict depth]; strict: a block whose code has no rules raises
-# (the checker then takes complex step or differences as its oracle).
-OWN_CODE = [0, 0]
+# [depth, strict depth, fallbacks]; strict: a block whose code has no rules
+# raises (the checker then takes complex step or differences as its oracle);
+# otherwise the block's rule is used and the fallback counted, so that the
+# checker adds an independent opinion.
+OWN_CODE = [0, 0, 0]
 
 
 @contextlib.contextmanager
@@ -125,7 +127,7 @@ class _Block:
                 except NoRuleError:
                     if OWN_CODE[1]:
                         raise
-                    # not differentiable: the block's rule it is
+                    OWN_CODE[2] += 1  # not differentiable: the block's rule it is
             return self.prim(*args)
 
         wrapper.primitive = self.prim
