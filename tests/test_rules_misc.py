@@ -171,16 +171,38 @@ def test_handlers_take_numpys_keyword_names():
 
 
 # ---- errors ----
-@pytest.mark.parametrize("f", [
-    lambda x: np.sum(x, out=np.zeros(())), lambda x: np.max(x, out=np.zeros(())),
-    lambda x: np.cumsum(x, out=np.zeros(3)), lambda x: np.add.reduce(x, out=np.zeros(())),
-    lambda x: np.concatenate([x, x], out=np.zeros(6)), lambda x: np.dot(x, x, out=np.zeros(())),
-    lambda x: np.einsum("i->i", x, out=np.zeros(3)), lambda x: np.clip(x, 0, 1, out=np.zeros(3)),
-    lambda x: np.take(x, [0], out=np.zeros(1)), lambda x: np.argmax(x, out=np.zeros((), int)),
-])
-def test_out_raises_mutation_error(f):
-    with pytest.raises(cr.MutationError):
-        cr.grad(lambda x: np.sum(f(x)))(np.ones(3))
+OUTS = [
+    lambda x, o: np.sum(x, out=o(())), lambda x, o: np.max(x, out=o(())),
+    lambda x, o: np.cumsum(x, out=o(3)), lambda x, o: np.add.reduce(x, out=o(())),
+    lambda x, o: np.concatenate([x, x], out=o(6)), lambda x, o: np.dot(x, x, out=o(())),
+    lambda x, o: np.einsum("i->i", x, out=o(3)), lambda x, o: np.clip(x, 0, 1, out=o(3)),
+    lambda x, o: np.take(x, [0], out=o(1)),
+]
+
+
+@pytest.mark.parametrize("f", OUTS)
+def test_a_plain_out_raises_a_leak_error_naming_zeros_like(f):
+    with pytest.raises(cr.LeakError, match="zeros_like"):
+        cr.grad(lambda x: np.sum(f(x, np.zeros)))(np.ones(3))
+
+
+@pytest.mark.parametrize("f", OUTS)
+def test_a_traced_out_takes_the_result(f):
+    x = np.array([0.5, -1.0, 2.0])
+
+    def g(x):
+        out = f(x, lambda shape: np.zeros_like(x, shape=shape))
+        return np.sum(out * np.arange(1.0, 1.0 + np.size(out)).reshape(np.shape(out)))
+
+    def g_plain(x):
+        return np.sum(f(x, np.zeros) * np.arange(1.0, 1.0 + np.size(f(x, np.zeros))).reshape(
+            np.shape(f(x, np.zeros))))
+    value, grad = cr.value_and_grad(g)(x)
+    assert value == pytest.approx(g_plain(x))
+    h = 1e-6
+    fd = [(g_plain(x + h * e) - g_plain(x - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(cr.jvp(g, (x,), (np.ones(3),))[1], np.sum(grad))
 
 
 @pytest.mark.parametrize("f, error", [

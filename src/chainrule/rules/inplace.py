@@ -184,13 +184,13 @@ def ufunc_in_place(ufunc, method, inputs, kwargs, out):
     if method == "at":
         return _ufunc_at(ufunc, *inputs)
     out = out if isinstance(out, tuple) else (out,)
-    if method != "__call__" or len(out) != 1:
-        raise MutationError(f"{name}.{method}(..., out=...) on traced values is not supported; "
-                            "assign the result instead (`y = ...`).")
+    if not all(isinstance(t, Box) for t in out):
+        raise mutation.plain_target_error()
+    if len(out) != 1:
+        raise MutationError(f"{name}.{method}(..., out=...) with several outputs on traced "
+                            "values is not supported; assign the results instead.")
     target = out[0]
     result = getattr(ufunc, method)(*inputs, **kwargs)
-    if not isinstance(target, Box):
-        raise mutation.plain_target_error()
     mutation.update(target, np.broadcast_to(result, target.shape), f"{name}(..., out=)")
     return target
 
