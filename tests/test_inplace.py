@@ -241,13 +241,21 @@ def test_writing_under_a_live_overlapping_view_is_refused_and_elsewhere_allowed(
         cr.grad(f)(np.ones(4), 1)
 
 
-def test_repeated_indices_are_refused():
+def test_repeated_indices_keep_numpys_last_value_and_its_derivative():
     def f(x):
         y = x * 1.0
-        y[[0, 0]] = x[1:3]
-        return np.sum(y)
-    with pytest.raises(cr.MutationError, match="more than once"):
-        cr.grad(f)(np.ones(4))
+        y[[0, 0, 2]] = x[1:4] ** 2
+        out = np.zeros_like(x)
+        out[[1, 1]] += x[:2]
+        return np.sum(y * np.array([1.0, 2.0, 3.0, 4.0])) + np.sum(out * x)
+    x = np.array([0.5, 1.5, -2.0, 0.7])
+    value, g = cr.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x.copy()), rel=1e-14)
+    np.testing.assert_allclose(g, fd_grad(f, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(cr.compile(cr.grad(f))(x), g, rtol=1e-13)
+    np.testing.assert_allclose(cr.jacfwd(f)(x), g, rtol=1e-13)
+    np.testing.assert_allclose(cr.vmap(cr.grad(f))(np.stack([x, 2 * x])),
+                               [g, cr.grad(f)(2 * x)], rtol=1e-13)
 
 
 def test_an_outer_array_updated_inside_an_inner_differentiation_is_refused():

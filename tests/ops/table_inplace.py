@@ -43,6 +43,8 @@ OPS = [
        covers=("setitem",)),
     Op("setitem_advanced", assign(([2, 0], slice(None))),
        ((rand(3, 2), rand(2, 2)), (rand(3, 2), rand(2))), covers=("setitem",)),
+    Op("setitem_repeated", assign(([0, 2, 0], slice(None))), ((rand(3, 2), rand(3, 2)),),
+       covers=("setitem",)),
     Op("setitem_mask", assign(MASK), ((rand(2, 3), rand(3)),), covers=("setitem",)),
     Op("setitem_mask_scalar", assign(MASK), ((rand(2, 3), rand()), (rand(2, 3, 2), rand())),
        covers=("where",)),

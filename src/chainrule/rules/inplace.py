@@ -31,7 +31,7 @@ from ..core.primitive import FUNCTIONS, Primitive, float_dtype, implements
 from ..core import box as _box_module
 from ..core.box import Box
 from . import shape as _shape_rules
-from .indexing import fill, getitem_p, split_index, where_p
+from .indexing import ARRAY, fill, getitem_p, split_index, where_p
 
 
 def _setitem_impl(x, v, *arrays, index):
@@ -50,20 +50,34 @@ def _setitem_jvp(tangents, args, ans, params):
     return setitem_p(tx, tv, *args[2:], **params)
 
 
-def _setitem_vjp(g, arrays, params, which):
+def _setitem_vjp(g, res, params, which):
+    xshape, arrays = res
     out = []
     for i in which:
         if i == 0:
             out.append(setitem_p(g, 0.0, *arrays, **params))
-        elif i == 1:
-            out.append(getitem_p(g, *arrays, **params))  # summed to v's shape by the engine
+        elif i == 1:  # summed to v's shape by the engine
+            gv = getitem_p(g, *arrays, **params)
+            out.append(np.where(_winners(xshape, arrays, params), gv, 0.0) if arrays else gv)
         else:
             out.append(None)
     return out
 
 
+def _winners(xshape, arrays, params):
+    """Which entries of the written region are the ones left in place where an
+    index repeats: the assignment itself decides (NumPy keeps the last), so
+    the derivative agrees with the value."""
+    size = int(np.prod(xshape, dtype=np.int64))
+    positions = getitem_p(np.arange(size).reshape(xshape), *arrays, **params)
+    flat = np.reshape(positions, (-1,))
+    order = np.arange(np.size(positions))
+    last = setitem_p(np.zeros(size, np.intp), order, flat, index=(ARRAY,))
+    return np.reshape(getitem_p(last, flat, index=(ARRAY,)) == order, np.shape(positions))
+
+
 setitem_p = Primitive("setitem", _setitem_impl, jvp=_setitem_jvp, vjp=_setitem_vjp,
-                      save=lambda args, ans, params: args[2:])
+                      save=lambda args, ans, params: (np.shape(args[0]), args[2:]))
 setitem_p.linear = True
 
 
@@ -138,23 +152,9 @@ def setitem(x, index, value):
         mutation.rebind(x, new, index=None if isinstance(mask, Box) else mask)
         return
     template, arrays = split_index(index)
-    _refuse_repeats(x, template, arrays)
     new = setitem_p(x, value, *arrays, index=template)
     mutation.rebind(x, new, index=None if any(isinstance(a, Box) for a in arrays)
                     else fill(template, arrays))
-
-
-def _refuse_repeats(x, template, arrays):
-    """Which of several values written to one entry wins is unspecified in
-    NumPy: refuse rather than guess a derivative."""
-    if not arrays or any(isinstance(a, Box) for a in arrays):
-        return
-    positions = np.arange(x.size).reshape(x.shape)[fill(template, arrays)]
-    if np.unique(positions).size != np.size(positions):
-        raise MutationError(
-            f"{mutation.user_line()}\nThis assignment writes the same entry more than once "
-            "(repeated indices); which value wins is unspecified. Use distinct indices, or "
-            "np.add.at(x, index, v) to add them up.")
 
 
 # ---- operators: x += y is x = x + y, then the box takes the value ----
