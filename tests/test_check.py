@@ -337,3 +337,29 @@ def test_default_tolerance_is_a_small_multiple_of_eps():
 def test_precision_follows_a_float32_computation_inside_fun():
     x = np.random.default_rng(5).standard_normal(6)
     cr.check_grads(lambda x: np.sum(np.tanh(x.astype(np.float32)) ** 2), (x,))
+
+
+# ---- argnums, None cotangents and per-argument reports ----
+def test_check_vjp_accepts_none_for_data_and_names_the_argument_that_disagrees():
+    import re
+    x, k = np.linspace(0.1, 1.0, 3), np.array([2.0, -1.0, 0.5])
+    cr.check_vjp(lambda x, k: np.sin(x) * k, lambda x, k, g: (g * k * np.cos(x), None),
+                 (x, k), argnums=0)
+    with pytest.raises(AssertionError, match=re.escape("argument 1, k")):
+        cr.check_vjp(lambda x, k: np.sin(x) * k,
+                     lambda x, k, g: (g * k * np.cos(x), 1.5 * g * np.sin(x)), (x, k))
+
+
+def test_check_grads_and_check_jvp_take_argnums():
+    x, n = np.linspace(0.1, 1.0, 3), np.array([1.0, 2.0, 3.0])
+    f = lambda x, n: np.sum(np.floor(n) * x ** 2)  # noqa: E731  (no derivative in n)
+    cr.check_grads(f, (x, n), argnums=0)
+    cr.check_jvp(f, lambda p, t: np.sum(np.floor(p[1]) * 2 * p[0] * t[0]), (x, n), argnums=(0,))
+    with pytest.raises(ValueError, match="argnums"):
+        cr.check_grads(f, (x, n), argnums=2)
+
+
+def test_hessian_takes_argnums():
+    f = lambda x, y: np.sum(x ** 2 * y ** 3)  # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 0.5])
+    np.testing.assert_allclose(cr.hessian(f, argnums=1)(x, y), np.diag(6 * x ** 2 * y))

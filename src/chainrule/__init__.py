@@ -13,14 +13,14 @@ from .core.errors import (
 )
 from .check import check_grads, check_jvp, check_vjp
 from .complex_step import ComplexStepError, cs_jvp
-from .custom import custom_vjp
+from .custom import custom_jvp, custom_vjp
 from .graph import compile, trace
 from .jacobians import hessian, jacfwd, jacobian, jacrev, vmap
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp",
+    "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp", "custom_jvp",
     "jacfwd", "jacrev", "jacobian", "hessian", "vmap", "trace", "compile",
     "check_grads", "check_vjp", "check_jvp",
     "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",

@@ -8,6 +8,7 @@ import numpy as np
 
 from .core.errors import NonDifferentiableInputError, NonScalarOutputError
 from .core.forward import DualBox, DualTrace
+from .mutation import surface_leak
 from .core.reverse import ReverseBox, ReverseTrace
 from .core.trace import raw
 from .core.tree import tree_flatten, tree_unflatten
@@ -58,9 +59,23 @@ def _reverse_call(fun, args, argnums, kwargs):
         for k, leaf in enumerate(leaves):
             _check_differentiable(leaf, f"argument {n}" + (f" (leaf {k})" if spec is not None else ""))
         boxes = [trace.new_input(leaf) for leaf in leaves]
-        boxed[n] = (boxes, spec, leaves)
+        # the tape nodes of the inputs, captured now: fun may update its
+        # arguments in place, which rebinds the boxes it was given
+        boxed[n] = ([ReverseBox(b._value, trace, b._node) for b in boxes], spec, leaves)
         args[n] = tree_unflatten(spec, boxes)
-    return trace, boxed, fun(*args, **kwargs)
+    return trace, boxed, call(fun, args, kwargs)
+
+
+def call(fun, args, kwargs):
+    """fun(*args, **kwargs), with a LeakError that NumPy wrapped in a
+    ValueError (a traced value stored into a plain array) raised as itself."""
+    try:
+        return fun(*args, **kwargs)
+    except ValueError as e:
+        leak = surface_leak(e)
+        if leak is None:
+            raise
+        raise leak from None
 
 
 def _gather(boxed, argnums, cts_of_inputs):
@@ -139,6 +154,12 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
                 raise TypeError("with has_aux=True fun must return a pair (value, aux)")
             out, aux = out
             aux = _strip(aux, trace)
+        elif isinstance(out, (tuple, list)):
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but fun returned a {type(out).__name__} of "
+                f"{len(out)} items. If the items after the first are auxiliary data (logs, "
+                "state), pass has_aux=True: fun returns (value, aux) and grad gives "
+                "(gradient, aux).")
         shape = np.shape(out)
         if shape != ():
             raise NonScalarOutputError(
@@ -275,7 +296,7 @@ def jvp(fun, primals, tangents):
                 raise ValueError(f"tangent of shape {np.shape(tl)} for a primal of shape {np.shape(leaf)}")
             boxes.append(DualBox(leaf, tl, trace))
         args.append(tree_unflatten(spec, boxes))
-    out = fun(*args)
+    out = call(fun, args, {})
     leaves, spec = tree_flatten(out)
     values = [_unbox(x, trace) for x in leaves]
     tans = [_real_if_real(x._tangent, v) if _belongs(x, trace) else _zeros_like(x)

@@ -10,7 +10,7 @@ a function of 200 inputs costs one batched forward pass, not 200 passes.
 
 import numpy as np
 
-from .api import vjp, jvp
+from .api import call, vjp, jvp
 from .core.batch import BatchTrace
 from .core.tree import tree_flatten, tree_map, tree_unflatten
 from .rules import batching
@@ -36,7 +36,7 @@ def vmap(fun, in_axes=0, out_axes=0):
         trace = BatchTrace(size)
         args = [a if ax is None else tree_map(lambda x, ax=ax: trace.box(np.moveaxis(x, ax, 0)), a)
                 for a, ax in zip(args, axes)]
-        out = fun(*args, **kwargs)
+        out = call(fun, args, kwargs)
         return tree_map(lambda y: np.moveaxis(trace.unbox(y), 0, out_axes), out)
 
     batched_fun.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"

@@ -6,6 +6,7 @@ import numpy as np
 from ..api import jvp, vjp
 from ..core.trace import raw
 from ..core.tree import tree_flatten, tree_unflatten
+from ..custom import OWN_CODE, own_code
 from .estimates import _Est, _is_float, _pair, _random_like
 from .oracles import _central_difference, _complex_step
 from .tolerance import _rounding_scale
@@ -43,7 +44,12 @@ class _Level:
     def _estimate(self, mode, v):
         f, leaves, u = self.f, self.leaves, self.u
         if mode == "fwd":
-            return _Est(*_pair(u, tree_flatten(jvp(f, tuple(leaves), tuple(v))[1])[0]))
+            fallbacks = OWN_CODE[2]
+            with own_code():  # hand-coded blocks run their own code: checks their backprop
+                out = jvp(f, tuple(leaves), tuple(v))[1]
+            if OWN_CODE[2] != fallbacks:  # a block's own code has no rules: fwd used
+                self.ctx.optional.add("fd")  # its rule, so differences give an opinion
+            return _Est(*_pair(u, tree_flatten(out)[0]))
         if mode == "rev":
             return _Est(*_pair(vjp(f, *leaves)[1](self.u_tree), v))
         if mode == "cs":

@@ -9,6 +9,8 @@ with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
 
+import weakref
+
 import numpy as np
 
 from .box import Box
@@ -45,6 +47,7 @@ class ReverseTrace(Trace):
     def __init__(self):
         super().__init__()
         self.tape = []
+        LIVE.add(self)  # for in-place updates, which must not change a recording tape
 
     def new_input(self, value):
         """A box for an input of the differentiated function."""
@@ -114,13 +117,6 @@ class ReverseTrace(Trace):
         box._node = index
         return box
 
-    def process_custom(self, prim, args):
-        """Record a `custom_vjp` block: its own code gives value and backprop."""
-        vals, which, parents, _ = self._unbox(args)
-        ans, backprop = prim.run_with_backprop(*vals)
-        self.tape.append((prim, backprop, {}, which, parents, _shape(ans)))
-        return ReverseBox(ans, self, len(self.tape) - 1)
-
     def backward(self, outputs, cotangents, inputs=None, keep_tape=False):
         """Cotangents of the inputs, given cotangents of `outputs` (boxes).
 
@@ -173,6 +169,7 @@ class ReverseTrace(Trace):
         return [cts[b._node] for b in inputs]
 
 
+LIVE = weakref.WeakSet()
 _new_box = object.__new__
 _FIRST = (0,)
 
