@@ -224,8 +224,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     """np.cov, as NumPy computes it (weights included).
 
     Example:
-        >>> float(np.cov(np.array([1.0, 2.0, 4.0])))
-        2.333333333333333
+        >>> round(float(np.cov(np.array([1.0, 2.0, 4.0]))), 12)
+        2.333333333333
     """
     x = np.atleast_2d(m)
     if not rowvar and np.shape(x)[0] != 1:
