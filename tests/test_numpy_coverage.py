@@ -32,3 +32,16 @@ def test_quantile_in_q_needs_the_linear_method():
 def test_rfft_of_complex_input_is_refused():
     with pytest.raises(UnsupportedOptionError, match="real input"):
         cr.grad(lambda x: np.sum(np.real(np.fft.rfft(x * (1 + 1j)))))(np.ones(4))
+
+
+@pytest.mark.parametrize("ufunc", [np.subtract, np.divide, np.hypot, np.logaddexp, np.logaddexp2,
+                                   np.fmod, np.copysign, np.remainder, np.fmax, np.fmin])
+def test_folds_match_numpy_in_every_layout(ufunc):
+    from chainrule.core.primitive import UFUNC_METHODS
+    x = np.random.default_rng(0).uniform(0.5, 2.0, (3, 4))
+    for axis in (0, 1, -1):
+        np.testing.assert_allclose(UFUNC_METHODS[(ufunc, "reduce")](x, axis=axis), ufunc.reduce(x, axis=axis))
+        np.testing.assert_allclose(UFUNC_METHODS[(ufunc, "accumulate")](x, axis=axis),
+                                   ufunc.accumulate(x, axis=axis))
+        np.testing.assert_allclose(UFUNC_METHODS[(ufunc, "reduceat")](x, [0, 2, 1], axis=axis),
+                                   ufunc.reduceat(x, [0, 2, 1], axis=axis))

@@ -16,6 +16,7 @@ from .. import complex_step
 from ..complex_step import ComplexStepArray, ComplexStepError
 from ..core.primitive import elementwise, nondifferentiable, register_ufunc
 from ..core.trace import Box, raw
+from ..rules import ufunc_methods
 from .special_rules import (MULTI_OUTPUT_RULES, PIECEWISE_CONSTANT, UFUNC_RULES, multi_output,
                             polygamma, polygamma_p)  # noqa: F401
 
@@ -28,6 +29,7 @@ for _ufunc, (_name, *_derivatives) in MULTI_OUTPUT_RULES.items():
     register_ufunc(_ufunc, multi_output(_name, _ufunc, *_derivatives))
 for _ufunc, _name in PIECEWISE_CONSTANT.items():
     register_ufunc(_ufunc, nondifferentiable(_name, _ufunc))
+ufunc_methods.install()  # .outer, .reduce... of the binary ones
 
 
 def _no_complex_step(ufunc, why):
