@@ -50,3 +50,11 @@ def test_at_least_150_scipy_ufuncs_have_rules():
     ufuncs = {u for u in vars(sc).values() if isinstance(u, np.ufunc)}
     with_rule = [u for u in ufuncs if u in UFUNCS and UFUNCS[u].differentiable]
     assert len(with_rule) >= 150
+
+
+def test_leak_inside_scipy_names_the_function_and_the_replacement():
+    from chainrule.core.errors import LeakError
+    with pytest.raises(LeakError, match=r"inside scipy\.special\.logsumexp.*chainrule\.scipy\.special\.logsumexp"):
+        cr.grad(lambda x: sc.logsumexp(x))(np.ones(3))
+    with pytest.raises(LeakError, match=r"inside scipy\.special\.softmax.*chainrule\.scipy\.special\.softmax"):
+        cr.grad(lambda x: sc.softmax(x)[0])(np.ones(3))

@@ -80,10 +80,11 @@ def _no_rule_message(name):
 
 def _leak(what, advice="use np.* functions on it"):
     def method(self, *args, **kwargs):
+        from ..leak_hints import foreign_caller
         raise LeakError(
             f"{what} on a traced value would drop its derivative. Keep the "
             f"value as an array inside the differentiated function ({advice}); "
-            "convert only the final result."
+            "convert only the final result." + foreign_caller()
         )
     method.__name__ = what
     return method
