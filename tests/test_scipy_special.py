@@ -58,3 +58,10 @@ def test_leak_inside_scipy_names_the_function_and_the_replacement():
         cr.grad(lambda x: sc.logsumexp(x))(np.ones(3))
     with pytest.raises(LeakError, match=r"inside scipy\.special\.softmax.*chainrule\.scipy\.special\.softmax"):
         cr.grad(lambda x: sc.softmax(x)[0])(np.ones(3))
+
+
+def test_leak_inside_a_decorated_scipy_function_names_it():
+    stats = pytest.importorskip("scipy.stats")
+    from chainrule.core.errors import LeakError
+    with pytest.raises(LeakError, match=r"inside scipy\.stats\.entropy"):
+        cr.grad(lambda x: stats.entropy(x))(np.ones(3))

@@ -39,6 +39,15 @@ def replacement(name):
     return f"chainrule.{name}" if callable(vars(ours).get(function)) else None
 
 
+def _wrapped(local_values):
+    for value in local_values.values():
+        module = getattr(value, "__module__", None) or ""
+        name = getattr(value, "__name__", "")
+        if callable(value) and module.startswith("scipy.") and not name.startswith("_"):
+            return public_name(module, name)
+    return None
+
+
 def foreign_caller():
     """A sentence naming the SciPy function on the stack (and what to use), or ''."""
     frame = sys._getframe(1)
@@ -46,8 +55,11 @@ def foreign_caller():
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         name = frame.f_code.co_name
-        # skip decorators' wrappers and private helpers: name the function called
-        if module.startswith("scipy.") and not name.startswith(("_", "<")) and "wrap" not in name:
+        if module.startswith("scipy.") and "wrap" in name:
+            # a decorator's wrapper: the function it wraps is among its locals
+            found = _wrapped(frame.f_locals)
+            outermost = found or outermost
+        elif module.startswith("scipy.") and not name.startswith(("_", "<")):
             outermost = public_name(module, name)
         frame = frame.f_back
     if outermost is None:
