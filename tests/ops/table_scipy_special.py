@@ -41,7 +41,9 @@ def line(ufunc, *makers, diff=None, name=None, modes=None, fun=None, **kw):
     name = name or ufunc.__name__
     cases = tuple(tuple(m(*s) for m in makers) for s in SHAPES)
     modes = modes or cs_modes(ufunc)
-    return Op(name, fun or ufunc, cases, covers=(kw.pop("covers", None) or name,), diff_args=diff,
+    covers = kw.pop("covers", None) or name
+    covers = (covers,) if isinstance(covers, str) else covers
+    return Op(name, fun or ufunc, cases, covers=covers, diff_args=diff,
               modes=modes, **kw)
 
 
@@ -189,6 +191,12 @@ OPS = [
     line(sc.ellipe, unit),
     line(sc.ellipkinc, rand, unit),
     line(sc.ellipeinc, rand, unit),
+    line(sc.agm, pos, lambda *s: pos(*s, low=2.5, high=4.0)),
+    line(sc.elliprf, pos, pos, pos, smooth=False, modes=("rev", "fwd", "cs", "check"),
+         covers=("elliprf", "elliprd"),
+         notes="R_D's derivatives have no closed form: first order only (elliprd raises NoRuleError)"),
+    line(sc.elliprc, pos, pos, smooth=False, modes=("rev", "fwd", "cs", "check"),
+         notes="R_D has no rule: first order only"),
     # hypergeometric functions, in x
     line(sc.hyp0f1, order, rand, diff=(1,)),
     line(sc.hyp1f1, order, order, rand, diff=(2,)),

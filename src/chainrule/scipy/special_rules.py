@@ -156,6 +156,15 @@ def _ellipkinc_dm(phi, m, ans):
             - np.sin(2 * phi) / (4 * (1 - m) * delta))
 
 
+def _agm_da(a, b, ans):
+    """agm(a, b) = pi (a + b) / (4 K(m)), m = ((a - b) / (a + b))^2 (a != b)."""
+    m = ((a - b) / (a + b)) ** 2
+    k = sc.ellipk(m)
+    dk_dm = (sc.ellipe(m) - (1 - m) * k) / (2 * m * (1 - m))
+    dm_da = 4 * (a - b) * b / (a + b) ** 3
+    return ans / (a + b) - ans / k * dk_dm * dm_da
+
+
 # ---- Voigt profile, through the Faddeeva function w ----
 def _wofz_dz(z, ans):
     return -2 * z * ans + 2j / _SQRT_PI
@@ -360,6 +369,13 @@ UFUNC_RULES = {
     sc.ellipkinc:  ("ellipkinc", lambda x, y: 1 / np.sqrt(1 - y * np.sin(x) ** 2), lambda x, y, ans: _ellipkinc_dm(x, y, ans)),
     sc.ellipeinc:  ("ellipeinc", lambda x, y: np.sqrt(1 - y * np.sin(x) ** 2),
                     lambda x, y, ans: (ans - sc.ellipkinc(x, y)) / (2 * y)),
+    sc.agm:        ("agm", lambda x, y, ans: _agm_da(x, y, ans), lambda x, y, ans: _agm_da(y, x, ans)),
+    # Carlson's R_F and R_C: partials are R_D (which has no rule itself: first order only)
+    sc.elliprf:    ("elliprf", lambda x, y, z: -sc.elliprd(y, z, x) / 6,
+                    lambda x, y, z: -sc.elliprd(z, x, y) / 6, lambda x, y, z: -sc.elliprd(x, y, z) / 6),
+    sc.elliprd:    ("elliprd", no_closed_form("elliprd", "x"), no_closed_form("elliprd", "y"),
+                    no_closed_form("elliprd", "z")),
+    sc.elliprc:    ("elliprc", lambda x, y: -sc.elliprd(y, y, x) / 6, lambda x, y: -sc.elliprd(x, y, y) / 3),
     # -- hypergeometric functions: no closed form in the parameters --
     sc.hyp0f1:     ("hyp0f1", no_closed_form("hyp0f1", "v"), lambda x, y: sc.hyp0f1(x + 1, y) / x),
     sc.hyp1f1:     ("hyp1f1", no_closed_form("hyp1f1", "a"), no_closed_form("hyp1f1", "b"),
