@@ -6,8 +6,9 @@
   lengths (the transpose of padding or cropping it to s). Transposes are
   under the pairing Re(sum(a * b)): no conjugate (JAX's convention).
 * `rfft` (one axis) is the full FFT of a real signal, keeping the first
-  n//2 + 1 entries: its transpose zero-pads the cotangent to n, transforms
-  it, and keeps the real part (the input is real).
+  n//2 + 1 entries: its transpose is the real part of the full FFT of the
+  cotangent zero-padded to n (the input is real), computed as an irfft of
+  its conjugate with the single-frequency bins doubled.
 * `irfft` (one axis) is only real linear (it reads a Hermitian spectrum: the
   imaginary parts of the first and, for even n, the middle entry are
   ignored). Its transpose is w * conj(rfft(g)) times the norm's scale, where
@@ -83,10 +84,19 @@ def _rfft_impl(x, n, axis, norm):
 
 
 def _rfft_transpose(g, shapes, params, which):
-    axis, n = params["axis"], params["n"]
-    full = _resize(g, (axis,), (n,))
-    ct = fftn_p(full, s=(n,), axes=(axis,), norm=params["norm"], inverse=False, real=False)
-    return (np.real(_resize(ct, (axis,), (shapes[0][axis],))),)
+    # Re(F^T E g) for E the zero-padding of the half spectrum to n: an irfft
+    # of conj(g), with the bins that stand for one frequency (0, and n/2 for
+    # even n) doubled to undo irfft's pairing; half the work of a full FFT.
+    axis, n, norm = params["axis"], params["n"], params["norm"]
+    scale = {"backward": 1.0, "ortho": 1 / np.sqrt(n), "forward": 1 / n}[norm]
+    m = n // 2 + 1
+    w = np.ones(m)
+    w[0] = 2.0
+    if n % 2 == 0:
+        w[-1] = 2.0
+    w = np.reshape(w * (scale / 2), (m,) + (1,) * (-axis - 1))
+    ct = irfft_p(np.conj(g) * w, n=n, axis=axis, norm="forward")
+    return (_resize(ct, (axis,), (shapes[0][axis],)),)
 
 
 rfft_p = linear("rfft", _rfft_impl, _rfft_transpose)
