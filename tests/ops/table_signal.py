@@ -36,6 +36,11 @@ OPS = [
        ((rand(9), rand(5, low=0.05, high=0.95), rand(5)), (rand(6), rand(3, low=0.05, high=0.95), rand(3))),
        covers=("getitem",), smooth=False, modes=NO_CS, diff_args=(0, 1),
        notes="piecewise linear in the times"),
+    Op("convolve_interp_complex", lambda a, b, v, x: (lambda c: (np.real(c), np.imag(c)))(
+        np.concatenate([np.convolve(a + 1j * b, v * (2 - 1j)), np.interp(x, np.arange(5.0), a - 1j * b),
+                        np.atleast_1d(np.trapezoid(a * (1 + 1j) + b))])),
+       ((rand(5), rand(5), rand(3), rand(3, low=0.2, high=3.8)),), covers=("getitem", "matmul"),
+       smooth=False, modes=NO_CS, notes="complex data; interp is piecewise linear"),
     Op("trapezoid", lambda y, x: (np.trapezoid(y), np.trapezoid(y, x), np.trapezoid(y, dx=0.3, axis=0)),
        ((rand(2, 5), knots(5)), (rand(3, 4), knots(4))), covers=("sum",)),
     Op("gradient", lambda f, x: (np.gradient(f), np.gradient(f, x, axis=-1, edge_order=2),
