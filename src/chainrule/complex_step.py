@@ -186,7 +186,7 @@ class ComplexStepArray(np.ndarray):
         if ufunc in REAL_PART_UFUNCS:
             result = getattr(ufunc, method)(*[np.real(a) for a in args], **kwargs)
         elif ufunc in UFUNC_RULES or (method == "reduce" and ufunc in REDUCE_RULES):
-            if method == "reduce":
+            if method == "reduce" and ufunc in REDUCE_RULES:
                 result = _reduce_by_real(REDUCE_RULES[ufunc], *args, **kwargs)
             elif method != "__call__" or (kwargs and ufunc not in GUFUNC_RULES):
                 raise ComplexStepError(

@@ -17,7 +17,9 @@ from .trace import bind
 
 
 def _ufunc_name(ufunc, method):
-    name = f"numpy.{ufunc.__name__}"
+    special = sys.modules.get("scipy.special")  # SciPy's ufuncs are named as SciPy's
+    scipy_ufunc = special is not None and getattr(special, ufunc.__name__, None) is ufunc
+    name = f"{'scipy.special' if scipy_ufunc else 'numpy'}.{ufunc.__name__}"
     return name if method == "__call__" else f"{name}.{method}"
 
 
@@ -90,10 +92,11 @@ def _leak(what, advice="use np.* functions on it"):
             raise mutation.plain_target_error()
         if not mutation.in_progress(self._trace):
             raise mutation.escaped_error(what)
+        from ..leak_hints import foreign_caller
         raise LeakError(
             f"{what} on a traced value would drop its derivative. Keep the "
             f"value as an array inside the differentiated function ({advice}); "
-            "convert only the final result."
+            "convert only the final result." + foreign_caller()
         )
     method.__name__ = what
     return method
