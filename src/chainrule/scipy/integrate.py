@@ -38,7 +38,7 @@ from ..api import vjp as _vjp
 from ..complex_step import ComplexStepArray
 from ..core.errors import LeakError, UnsupportedOptionError
 from ..core.primitive import Primitive
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from ._complex_step import continued
 
 
@@ -47,18 +47,30 @@ def _traced(*values):
 
 
 # ---- the primitive: y(t_i) for i < len(t), as rows (odeint's layout) ----
+_CLOSURE = ("the right-hand side of odeint/solve_ivp returned a traced value for plain "
+            "inputs: it closes over a value being differentiated; pass such values through args")
+
+
+def _untraced(func):
+    """func, refusing by name a traced result (a closure over a differentiated value)."""
+    def checked(*a):
+        out = func(*a)
+        if isinstance(out, Box):
+            raise LeakError(_CLOSURE)
+        return out
+    return checked
+
+
 def _plain_rhs(func, args):
     def rhs(y, s):
         out = func(y, s, *args)
         if isinstance(out, Box):
-            raise LeakError("the right-hand side of odeint/solve_ivp returned a traced value "
-                            "for plain inputs: it closes over a value being differentiated; "
-                            "pass such values through args")
+            raise LeakError(_CLOSURE)
         return np.ravel(np.asarray(out, dtype=float))
     return rhs
 
 
-def _solve(y0, t, *args, func, method, rtol, atol, options):
+def _solve(y0, t, *args, func, method, rtol, atol, options, t_end=None):
     y0 = np.ravel(np.asarray(y0, dtype=float))
     t = np.asarray(t, dtype=float)
     rhs = _plain_rhs(func, args)
@@ -68,7 +80,9 @@ def _solve(y0, t, *args, func, method, rtol, atol, options):
         return y0[None]
     kwargs = dict(options, **({} if rtol is None else {"rtol": rtol}),
                   **({} if atol is None else {"atol": atol}))
-    sol = _si.solve_ivp(lambda s, y: rhs(y, s), (t[0], t[-1]), y0, method=method,
+    # t_end: solve_ivp's own end of the interval (its steps, hence its values, depend on it)
+    sol = _si.solve_ivp(lambda s, y: rhs(y, s), (t[0], t[-1] if t_end is None else t_end), y0,
+                        method=method,
                         t_eval=t[1:], **kwargs)
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed: {sol.message}")
@@ -123,7 +137,7 @@ def _ode_vjp(g, res, params, which):
     for i in range(len(t) - 1, 0, -1):
         t_bar.append(np.dot(np.ravel(func(ys[i], t[i], *args)), g[i]))
         z = ode_p(np.concatenate([ys[i], a, p_bar]), np.stack([-t[i], -t[i - 1]]), *args,
-                  **{**params, "func": adjoint})[-1]
+                  **{**params, "func": adjoint, "t_end": None})[-1]
         a, p_bar = z[n:2 * n], z[2 * n:]
         if i > 1:  # y(t0) is y0 itself: g_0 goes to y0 alone, not into t0's cotangent
             a = a + g[i - 1]
@@ -174,7 +188,7 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, rtol=Non
         0.135335
     """
     if not _traced(y0, t, *(args if isinstance(args, (tuple, list)) else (args,))):
-        return _si.odeint(func, y0, t, args if isinstance(args, tuple) else tuple(args), Dfun,
+        return _si.odeint(_untraced(func), y0, t, args if isinstance(args, tuple) else tuple(args), Dfun,
                           col_deriv, full_output, rtol=rtol, atol=atol, tfirst=tfirst, **options)
     if full_output or Dfun is not None:
         raise UnsupportedOptionError("chainrule.scipy.integrate.odeint on traced values: "
@@ -203,7 +217,7 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
     """
     all_args = () if args is None else tuple(args)
     if not _traced(y0, t_eval, *t_span, *all_args):
-        return _si.solve_ivp(fun, t_span, y0, method, t_eval, dense_output, events, vectorized,
+        return _si.solve_ivp(_untraced(fun), t_span, y0, method, t_eval, dense_output, events, vectorized,
                              args, **options)
     if t_eval is None or dense_output or events is not None or not isinstance(method, str):
         raise UnsupportedOptionError("chainrule.scipy.integrate.solve_ivp on traced values needs "
@@ -215,7 +229,8 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
                             else np.asarray(t_eval, dtype=float)])
     rtol, atol = options.pop("rtol", None), options.pop("atol", None)
     ys = ode_p(y0, times, *[all_args[i] for i in moving], func=bound, method=method,
-               rtol=rtol, atol=atol, options=tuple(sorted(options.items())))
+               rtol=rtol, atol=atol, options=tuple(sorted(options.items())),
+               t_end=float(raw(t_span[1])))
     return OptimizeResult(t=t_eval, y=np.transpose(ys[1:]), success=True, status=0,
                           message="The solver successfully reached the end of the integration "
                                   "interval.")
