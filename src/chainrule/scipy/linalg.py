@@ -14,7 +14,7 @@ derivative), and its adjoint is the same with A^T in place of A.
 import numpy as np
 import scipy.linalg as _sl
 
-from ..complex_step import ComplexStepArray
+from ..complex_step import ComplexStepArray, _wrap
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
 from ..core.trace import Box, raw
@@ -110,8 +110,17 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False,
                           "differentiates trans=0 ('N') and 1 ('T') only")
     params = dict(trans=_TRANS[trans], lower=bool(lower), unit_diagonal=bool(unit_diagonal))
     if np.ndim(b) == 1:
-        return np.squeeze(solve_triangular_p(a, _col(b), **params), -1)
-    return solve_triangular_p(a, b, **params)
+        out = np.squeeze(solve_triangular_p(a, _col(b), **params), -1)
+    else:
+        out = solve_triangular_p(a, b, **params)
+    return _keep_complex_step(out, a, b)
+
+
+def _keep_complex_step(out, *args):
+    """A triangular solve is holomorphic (substitution, no conjugate): its complex
+    result is the complex step's, marked as such again (SciPy returns a plain array)."""
+    steps = [x for x in args if isinstance(x, ComplexStepArray)]
+    return _wrap(out, steps[0]._tag) if steps and not isinstance(out, Box) else out
 
 
 # ---- Cholesky ----

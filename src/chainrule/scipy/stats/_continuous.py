@@ -1,0 +1,299 @@
+"""Univariate continuous distributions, standardized (z = (x - loc) / scale).
+
+Each is a few lines of NumPy and scipy.special on z and the shape
+parameters: derivatives in z, loc, scale and the shapes follow from those
+functions' rules (the gamma shape through digamma, t's df through digamma
+and log1p). The distribution functions of gamma, beta, chi2 and t call the
+incomplete gamma and beta functions (gammainc, betainc, stdtr, see
+_incomplete.py): their derivatives in x are closed, those in a shape
+parameter are scipy.special's rules to give (a NoRuleError naming the
+parameter where it has none). vonmises' cdf is SciPy's series, with its derivative in x (the
+density) and a NoRuleError for kappa.
+"""
+
+import numpy as np
+import scipy.special as sc
+import scipy.stats as _st
+
+from ...core.errors import NoRuleError
+from ...core.primitive import Primitive
+from .. import special  # noqa: F401  (registers scipy.special's rules)
+from .._complex_step import continued
+from ._distribution import Distribution
+from ._incomplete import special
+
+_LOG_2PI = np.log(2 * np.pi)
+_LOG_2 = np.log(2.0)
+
+
+class norm_gen(Distribution):
+    name = "norm"
+
+    def _logpdf(self, z):
+        return -0.5 * z * z - 0.5 * _LOG_2PI
+
+    def _cdf(self, z):
+        return sc.ndtr(z)
+
+    def _sf(self, z):
+        return sc.ndtr(-z)
+
+    def _logcdf(self, z):
+        return sc.log_ndtr(z)
+
+    def _logsf(self, z):
+        return sc.log_ndtr(-z)
+
+    def _ppf(self, q):
+        return sc.ndtri(q)
+
+
+class t_gen(Distribution):
+    name = "t"
+    shapes = ("df",)
+
+    def _logpdf(self, z, df):
+        return (sc.gammaln((df + 1) / 2) - sc.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
+                - (df + 1) / 2 * np.log1p(z * z / df))
+
+    def _cdf(self, z, df):
+        return special(sc.stdtr, df, z)
+
+    def _sf(self, z, df):
+        return special(sc.stdtr, df, -z)
+
+    def _ppf(self, q, df):
+        return special(sc.stdtrit, df, q)
+
+
+class cauchy_gen(Distribution):
+    name = "cauchy"
+
+    def _logpdf(self, z):
+        return -np.log(np.pi) - np.log1p(z * z)
+
+    def _cdf(self, z):
+        return 0.5 + np.arctan(z) / np.pi
+
+    def _sf(self, z):
+        return 0.5 - np.arctan(z) / np.pi
+
+    def _ppf(self, q):
+        return np.tan(np.pi * (q - 0.5))
+
+
+class laplace_gen(Distribution):
+    name = "laplace"
+
+    def _logpdf(self, z):
+        return -_LOG_2 - np.abs(z)
+
+    def _cdf(self, z):
+        half_tail = 0.5 * np.exp(-np.abs(z))
+        return np.where(z < 0, half_tail, 1.0 - half_tail)
+
+    def _sf(self, z):
+        return self._cdf(-z)
+
+    def _ppf(self, q):
+        return np.where(q < 0.5, np.log(2 * q), -np.log(2 - 2 * q))
+
+
+class logistic_gen(Distribution):
+    name = "logistic"
+
+    def _logpdf(self, z):
+        a = np.abs(z)
+        return -a - 2 * np.log1p(np.exp(-a))
+
+    def _cdf(self, z):
+        return sc.expit(z)
+
+    def _sf(self, z):
+        return sc.expit(-z)
+
+    def _logcdf(self, z):
+        return sc.log_expit(z)
+
+    def _logsf(self, z):
+        return sc.log_expit(-z)
+
+    def _ppf(self, q):
+        return sc.logit(q)
+
+
+class expon_gen(Distribution):
+    name = "expon"
+    support = (0.0, np.inf)
+    safe = 1.0
+
+    def _logpdf(self, z):
+        return -z
+
+    def _cdf(self, z):
+        return -np.expm1(-z)
+
+    def _sf(self, z):
+        return np.exp(-z)
+
+    def _logcdf(self, z):
+        return np.log(-np.expm1(-z))
+
+    def _logsf(self, z):
+        return -z
+
+    def _ppf(self, q):
+        return -np.log1p(-q)
+
+
+class gamma_gen(Distribution):
+    name = "gamma"
+    shapes = ("a",)
+    support = (0.0, np.inf)
+    safe = 1.0
+
+    def _logpdf(self, z, a):
+        return sc.xlogy(a - 1.0, z) - z - sc.gammaln(a)
+
+    def _cdf(self, z, a):
+        return special(sc.gammainc, a, z)
+
+    def _sf(self, z, a):
+        return special(sc.gammaincc, a, z)
+
+    def _ppf(self, q, a):
+        return special(sc.gammaincinv, a, q)
+
+
+class chi2_gen(Distribution):
+    name = "chi2"
+    shapes = ("df",)
+    support = (0.0, np.inf)
+    safe = 1.0
+
+    def _logpdf(self, z, df):
+        half = df / 2
+        return sc.xlogy(half - 1, z) - z / 2 - sc.gammaln(half) - half * _LOG_2
+
+    def _cdf(self, z, df):
+        return special(sc.gammainc, df / 2, z / 2)
+
+    def _sf(self, z, df):
+        return special(sc.gammaincc, df / 2, z / 2)
+
+    def _ppf(self, q, df):
+        return 2 * special(sc.gammaincinv, df / 2, q)
+
+
+class beta_gen(Distribution):
+    name = "beta"
+    shapes = ("a", "b")
+    support = (0.0, 1.0)
+    safe = 0.5
+
+    def _logpdf(self, z, a, b):
+        return sc.xlogy(a - 1.0, z) + sc.xlog1py(b - 1.0, -z) - sc.betaln(a, b)
+
+    def _cdf(self, z, a, b):
+        return special(sc.betainc, a, b, z)
+
+    def _sf(self, z, a, b):
+        return special(sc.betainc, b, a, 1.0 - z)
+
+    def _ppf(self, q, a, b):
+        return special(sc.betaincinv, a, b, q)
+
+
+class lognorm_gen(Distribution):
+    name = "lognorm"
+    shapes = ("s",)
+    support = (0.0, np.inf)
+    safe = 1.0
+
+    def _logpdf(self, z, s):
+        logz = np.log(z)
+        return -logz - np.log(s) - 0.5 * _LOG_2PI - 0.5 * (logz / s) ** 2
+
+    def _cdf(self, z, s):
+        return sc.ndtr(np.log(z) / s)
+
+    def _sf(self, z, s):
+        return sc.ndtr(-np.log(z) / s)
+
+    def _logcdf(self, z, s):
+        return sc.log_ndtr(np.log(z) / s)
+
+    def _logsf(self, z, s):
+        return sc.log_ndtr(-np.log(z) / s)
+
+    def _ppf(self, q, s):
+        return np.exp(s * sc.ndtri(q))
+
+
+class uniform_gen(Distribution):
+    name = "uniform"
+    support = (0.0, 1.0)
+    safe = 0.5
+
+    def _logpdf(self, z):
+        return 0.0 * z
+
+    def _cdf(self, z):
+        return z
+
+    def _sf(self, z):
+        return 1.0 - z
+
+    def _ppf(self, q):
+        return q
+
+
+# vonmises' cdf is a numerical series (SciPy's); in x its derivative is the density.
+def _vonmises_cdf_jvp(tangents, args, ans, params):
+    z, kappa = args
+    if tangents[1] is not None:
+        raise _NO_KAPPA
+    return tangents[0] * vonmises.pdf(z, kappa)
+
+
+def _vonmises_cdf_vjp(g, res, params, which):
+    (z, kappa), _ = res
+    if 1 in which:
+        raise _NO_KAPPA
+    return [g * vonmises.pdf(z, kappa)]
+
+
+_NO_KAPPA = NoRuleError("vonmises.cdf (and sf) has no derivative rule in kappa: the cdf is a "
+                        "numerical series with no closed-form derivative in the concentration")
+vonmises_cdf_p = continued(Primitive("stats.vonmises_cdf", lambda z, kappa: _st.vonmises.cdf(z, kappa),
+                                     _vonmises_cdf_jvp, _vonmises_cdf_vjp))
+
+
+class vonmises_gen(Distribution):
+    name = "vonmises"
+    shapes = ("kappa",)
+
+    def _logpdf(self, z, kappa):
+        # i0e(kappa) = i0(kappa) exp(-kappa): no overflow for a large concentration
+        return kappa * (np.cos(z) - 1.0) - _LOG_2PI - np.log(sc.i0e(kappa))
+
+    def _cdf(self, z, kappa):
+        return vonmises_cdf_p(z, kappa)
+
+    def _ppf(self, q, kappa):
+        raise NoRuleError("vonmises.ppf has no derivative rule (SciPy inverts its cdf "
+                          "numerically); call it on plain values")
+
+
+norm = norm_gen()
+t = t_gen()
+cauchy = cauchy_gen()
+laplace = laplace_gen()
+logistic = logistic_gen()
+expon = expon_gen()
+gamma = gamma_gen()
+chi2 = chi2_gen()
+beta = beta_gen()
+lognorm = lognorm_gen()
+uniform = uniform_gen()
+vonmises = vonmises_gen()
