@@ -50,6 +50,8 @@ class norm_gen(Distribution):
 
 class t_gen(Distribution):
     name = "t"
+    incomplete = (sc.stdtr, sc.stdtrit)
+    incomplete_shapes = ("df",)
     shapes = ("df",)
 
     def _logpdf(self, z, df):
@@ -148,6 +150,8 @@ class expon_gen(Distribution):
 
 class gamma_gen(Distribution):
     name = "gamma"
+    incomplete = (sc.gammainc, sc.gammaincc, sc.gammaincinv)
+    incomplete_shapes = ("a",)
     shapes = ("a",)
     support = (0.0, np.inf)
     safe = 1.0
@@ -167,6 +171,8 @@ class gamma_gen(Distribution):
 
 class chi2_gen(Distribution):
     name = "chi2"
+    incomplete = (sc.gammainc, sc.gammaincc, sc.gammaincinv)
+    incomplete_shapes = ("df",)
     shapes = ("df",)
     support = (0.0, np.inf)
     safe = 1.0
@@ -187,6 +193,8 @@ class chi2_gen(Distribution):
 
 class beta_gen(Distribution):
     name = "beta"
+    incomplete = (sc.betainc, sc.betaincinv)
+    incomplete_shapes = ("a", "b")
     shapes = ("a", "b")
     support = (0.0, 1.0)
     safe = 0.5

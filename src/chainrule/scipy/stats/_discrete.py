@@ -27,6 +27,8 @@ class poisson_gen(Discrete):
 
 class binom_gen(Discrete):
     name = "binom"
+    incomplete = (sc.betainc,)
+    incomplete_shapes = ("n",)
     shapes = ("n", "p")
 
     def _bounds(self, n, p):
@@ -45,6 +47,8 @@ class binom_gen(Discrete):
 
 class nbinom_gen(Discrete):
     name = "nbinom"
+    incomplete = (sc.betainc,)
+    incomplete_shapes = ("n",)
     shapes = ("n", "p")
     support = (0, np.inf)
 
