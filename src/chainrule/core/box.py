@@ -17,7 +17,9 @@ from .trace import bind
 
 
 def _ufunc_name(ufunc, method):
-    name = f"numpy.{ufunc.__name__}"
+    special = sys.modules.get("scipy.special")  # SciPy's ufuncs are named as SciPy's
+    scipy_ufunc = special is not None and getattr(special, ufunc.__name__, None) is ufunc
+    name = f"{'scipy.special' if scipy_ufunc else 'numpy'}.{ufunc.__name__}"
     return name if method == "__call__" else f"{name}.{method}"
 
 

@@ -70,7 +70,7 @@ def _save_args_and_ans(args, ans, params):
 # --------------------------------------------------------------------------
 # Elementwise primitives: one local partial derivative per argument.
 
-_ARG_NAMES = ("x", "y", "z")
+_ARG_NAMES = ("x", "y", "z", "w")
 
 
 def elementwise(name, impl, *partials, register=True):
@@ -78,7 +78,7 @@ def elementwise(name, impl, *partials, register=True):
 
     Each partial is the derivative of the output with respect to one
     argument, as a function whose parameter names say what it needs: `x`,
-    `y`, `z` are the arguments by position and `ans` is the output. Reverse
+    `y`, `z`, `w` are the arguments by position and `ans` is the output. Reverse
     mode keeps only those values (tanh keeps its output, sin its input). A
     partial may also be the constant 1 or -1, or None (no dependence).
 
