@@ -4,10 +4,10 @@ Each is a few lines of NumPy and scipy.special on z and the shape
 parameters: derivatives in z, loc, scale and the shapes follow from those
 functions' rules (the gamma shape through digamma, t's df through digamma
 and log1p). The distribution functions of gamma, beta, chi2 and t call the
-incomplete gamma and beta functions (gammainc, betainc, stdtr, see
-_incomplete.py): their derivatives in x are closed, those in a shape
-parameter are scipy.special's rules to give (a NoRuleError naming the
-parameter where it has none). vonmises' cdf is SciPy's series, with its derivative in x (the
+incomplete gamma and beta functions (gammainc, betainc, stdtr and their
+inverses), whose rules (chainrule.scipy.special) are closed in x; in the
+shape parameter they have no closed form, and the distribution raises a
+NoRuleError naming its own parameter (Distribution._refuse_shapes). vonmises' cdf is SciPy's series, with its derivative in x (the
 density) and a NoRuleError for kappa.
 """
 
@@ -20,7 +20,6 @@ from ...core.primitive import Primitive
 from .. import special  # noqa: F401  (registers scipy.special's rules)
 from .._complex_step import continued
 from ._distribution import Distribution
-from ._incomplete import special
 
 _LOG_2PI = np.log(2 * np.pi)
 _LOG_2 = np.log(2.0)
@@ -59,13 +58,13 @@ class t_gen(Distribution):
                 - (df + 1) / 2 * np.log1p(z * z / df))
 
     def _cdf(self, z, df):
-        return special(sc.stdtr, df, z)
+        return sc.stdtr(df, z)
 
     def _sf(self, z, df):
-        return special(sc.stdtr, df, -z)
+        return sc.stdtr(df, -z)
 
     def _ppf(self, q, df):
-        return special(sc.stdtrit, df, q)
+        return sc.stdtrit(df, q)
 
 
 class cauchy_gen(Distribution):
@@ -160,13 +159,13 @@ class gamma_gen(Distribution):
         return sc.xlogy(a - 1.0, z) - z - sc.gammaln(a)
 
     def _cdf(self, z, a):
-        return special(sc.gammainc, a, z)
+        return sc.gammainc(a, z)
 
     def _sf(self, z, a):
-        return special(sc.gammaincc, a, z)
+        return sc.gammaincc(a, z)
 
     def _ppf(self, q, a):
-        return special(sc.gammaincinv, a, q)
+        return sc.gammaincinv(a, q)
 
 
 class chi2_gen(Distribution):
@@ -182,13 +181,13 @@ class chi2_gen(Distribution):
         return sc.xlogy(half - 1, z) - z / 2 - sc.gammaln(half) - half * _LOG_2
 
     def _cdf(self, z, df):
-        return special(sc.gammainc, df / 2, z / 2)
+        return sc.gammainc(df / 2, z / 2)
 
     def _sf(self, z, df):
-        return special(sc.gammaincc, df / 2, z / 2)
+        return sc.gammaincc(df / 2, z / 2)
 
     def _ppf(self, q, df):
-        return 2 * special(sc.gammaincinv, df / 2, q)
+        return 2 * sc.gammaincinv(df / 2, q)
 
 
 class beta_gen(Distribution):
@@ -203,13 +202,13 @@ class beta_gen(Distribution):
         return sc.xlogy(a - 1.0, z) + sc.xlog1py(b - 1.0, -z) - sc.betaln(a, b)
 
     def _cdf(self, z, a, b):
-        return special(sc.betainc, a, b, z)
+        return sc.betainc(a, b, z)
 
     def _sf(self, z, a, b):
-        return special(sc.betainc, b, a, 1.0 - z)
+        return sc.betainc(b, a, 1.0 - z)
 
     def _ppf(self, q, a, b):
-        return special(sc.betaincinv, a, b, q)
+        return sc.betaincinv(a, b, q)
 
 
 class lognorm_gen(Distribution):

@@ -7,7 +7,6 @@ import scipy.special as sc
 
 from .. import special  # noqa: F401  (registers scipy.special's rules)
 from ._distribution import Discrete
-from ._incomplete import special
 
 
 class poisson_gen(Discrete):
@@ -19,10 +18,10 @@ class poisson_gen(Discrete):
         return sc.xlogy(k, mu) - sc.gammaln(k + 1) - mu
 
     def _cdf(self, k, mu):
-        return special(sc.gammaincc, k + 1, mu)
+        return sc.gammaincc(k + 1, mu)
 
     def _sf(self, k, mu):
-        return special(sc.gammainc, k + 1, mu)
+        return sc.gammainc(k + 1, mu)
 
 
 class binom_gen(Discrete):
@@ -39,10 +38,10 @@ class binom_gen(Discrete):
                 + sc.xlogy(k, p) + sc.xlog1py(n - k, -p))
 
     def _cdf(self, k, n, p):
-        return special(sc.betainc, n - k, k + 1, 1 - p)
+        return sc.betainc(n - k, k + 1, 1 - p)
 
     def _sf(self, k, n, p):
-        return special(sc.betainc, k + 1, n - k, p)
+        return sc.betainc(k + 1, n - k, p)
 
 
 class nbinom_gen(Discrete):
@@ -57,10 +56,10 @@ class nbinom_gen(Discrete):
                 + sc.xlogy(n, p) + sc.xlog1py(k, -p))
 
     def _cdf(self, k, n, p):
-        return special(sc.betainc, n, k + 1, p)
+        return sc.betainc(n, k + 1, p)
 
     def _sf(self, k, n, p):
-        return special(sc.betainc, k + 1, n, 1 - p)
+        return sc.betainc(k + 1, n, 1 - p)
 
 
 class bernoulli_gen(Discrete):

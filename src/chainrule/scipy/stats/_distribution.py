@@ -80,12 +80,11 @@ class Distribution:
 
     def _refuse_shapes(self, which, shapes):
         """A NoRuleError naming the traced shape parameters of a distribution
-        function whose derivative in them has no rule (see _incomplete.py)."""
-        if which not in ("cdf", "logcdf", "sf", "logsf", "ppf") or not self.incomplete:
+        function whose derivative in them has no closed form: the order of an
+        incomplete gamma or beta function (scipy.special's rules refuse it too,
+        naming the special function's argument rather than the distribution's)."""
+        if which not in ("cdf", "logcdf", "sf", "logsf", "ppf"):
             return
-        from ...core.primitive import UFUNCS
-        if all(u in UFUNCS for u in self.incomplete):
-            return  # scipy.special's own rules decide
         named = [n for n, v in zip(self.shapes, shapes) if n in self.incomplete_shapes and traced(v)]
         if named:
             raise NoRuleError(
