@@ -3,8 +3,9 @@ x (or q), loc, scale and every continuous shape parameter.
 
 One line per distribution for the densities and distribution functions
 (logpdf, pdf, cdf, logcdf, sf, logsf), one for ppf. Where a distribution
-function's derivative in a shape parameter has no closed form (gamma, chi2,
-beta, t, and the discrete cdfs through them), the line differentiates x,
+function's derivative in a shape parameter has no rule (beta, t, and the
+discrete cdfs through betainc; gamma's and chi2's are summed as a series and
+differentiated in every argument), the line differentiates x,
 loc and scale and holds the shapes fixed (`diff_args`); test_scipy_stats.py
 checks that the shape raises a NoRuleError naming it.
 """
@@ -99,15 +100,12 @@ OPS = [
     Op("stats.expon", methods(S.expon), positive_cases(), covers=("expm1",)),
     Op("stats.expon_ppf", ppf(S.expon), q_cases(), covers=("log1p",)),
     Op("stats.gamma", densities(S.gamma), positive_cases(xshape), covers=("xlogy", "gammaln"), modes=NO_CS),
-    Op("stats.gamma_cdf", methods(S.gamma), positive_cases(xshape), covers=("gammainc", "gammaincc"),
-       diff_args=(0, 2, 3), modes=NO_CS),
-    Op("stats.gamma_ppf", ppf(S.gamma), q_cases(xshape), covers=("gammaincinv",), diff_args=(0, 2, 3),
+    Op("stats.gamma_cdf", methods(S.gamma), positive_cases(xshape), covers=("stats.gammainc", "stats.gammaincc"),
        modes=NO_CS),
+    Op("stats.gamma_ppf", ppf(S.gamma), q_cases(xshape), covers=("stats.gammaincinv",), modes=NO_CS),
     Op("stats.chi2", densities(S.chi2), positive_cases(df), covers=("xlogy", "gammaln"), modes=NO_CS),
-    Op("stats.chi2_cdf", methods(S.chi2), positive_cases(df), covers=("gammainc",), diff_args=(0, 2, 3),
-       modes=NO_CS),
-    Op("stats.chi2_ppf", ppf(S.chi2), q_cases(df), covers=("gammaincinv",), diff_args=(0, 2, 3),
-       modes=NO_CS),
+    Op("stats.chi2_cdf", methods(S.chi2), positive_cases(df), covers=("stats.gammainc",), modes=NO_CS),
+    Op("stats.chi2_ppf", ppf(S.chi2), q_cases(df), covers=("stats.gammaincinv",), modes=NO_CS),
     Op("stats.beta", densities(S.beta), unit_cases(xshape, xshape), covers=("xlog1py", "betaln"), modes=NO_CS),
     Op("stats.beta_cdf", methods(S.beta), unit_cases(xshape, xshape), covers=("betainc",),
        diff_args=(0, 3, 4), modes=NO_CS),

@@ -4,10 +4,11 @@ Each is a few lines of NumPy and scipy.special on z and the shape
 parameters: derivatives in z, loc, scale and the shapes follow from those
 functions' rules (the gamma shape through digamma, t's df through digamma
 and log1p). The distribution functions of gamma, beta, chi2 and t call the
-incomplete gamma and beta functions (gammainc, betainc, stdtr and their
-inverses), whose rules (chainrule.scipy.special) are closed in x; in the
-shape parameter they have no closed form, and the distribution raises a
-NoRuleError naming its own parameter (Distribution._refuse_shapes). vonmises' cdf is SciPy's series, with its derivative in x (the
+incomplete gamma and beta functions and their inverses. Those of gamma and
+chi2 are differentiable in the shape too, by a series (_incomplete.py);
+beta's and t's use scipy.special's rules (chainrule.scipy.special), closed
+in x, and in the shape parameter the distribution raises a NoRuleError
+naming it (Distribution._refuse_shapes). vonmises' cdf is SciPy's series, with its derivative in x (the
 density) and a NoRuleError for kappa.
 """
 
@@ -20,6 +21,7 @@ from ...core.primitive import Primitive
 from .. import special  # noqa: F401  (registers scipy.special's rules)
 from .._complex_step import continued
 from ._distribution import Distribution
+from ._incomplete import gammainc_p, gammaincc_p, gammaincinv_p
 
 _LOG_2PI = np.log(2 * np.pi)
 _LOG_2 = np.log(2.0)
@@ -149,8 +151,6 @@ class expon_gen(Distribution):
 
 class gamma_gen(Distribution):
     name = "gamma"
-    incomplete = (sc.gammainc, sc.gammaincc, sc.gammaincinv)
-    incomplete_shapes = ("a",)
     shapes = ("a",)
     support = (0.0, np.inf)
     safe = 1.0
@@ -159,19 +159,17 @@ class gamma_gen(Distribution):
         return sc.xlogy(a - 1.0, z) - z - sc.gammaln(a)
 
     def _cdf(self, z, a):
-        return sc.gammainc(a, z)
+        return gammainc_p(a, z)
 
     def _sf(self, z, a):
-        return sc.gammaincc(a, z)
+        return gammaincc_p(a, z)
 
     def _ppf(self, q, a):
-        return sc.gammaincinv(a, q)
+        return gammaincinv_p(a, q)
 
 
 class chi2_gen(Distribution):
     name = "chi2"
-    incomplete = (sc.gammainc, sc.gammaincc, sc.gammaincinv)
-    incomplete_shapes = ("df",)
     shapes = ("df",)
     support = (0.0, np.inf)
     safe = 1.0
@@ -181,13 +179,13 @@ class chi2_gen(Distribution):
         return sc.xlogy(half - 1, z) - z / 2 - sc.gammaln(half) - half * _LOG_2
 
     def _cdf(self, z, df):
-        return sc.gammainc(df / 2, z / 2)
+        return gammainc_p(df / 2, z / 2)
 
     def _sf(self, z, df):
-        return sc.gammaincc(df / 2, z / 2)
+        return gammaincc_p(df / 2, z / 2)
 
     def _ppf(self, q, df):
-        return 2 * sc.gammaincinv(df / 2, q)
+        return 2 * gammaincinv_p(df / 2, q)
 
 
 class beta_gen(Distribution):
