@@ -8,9 +8,9 @@ with logpdf/logpmf, pdf/pmf, cdf, logcdf, sf, logsf and ppf, SciPy's
 signatures, defaults and broadcasting, and frozen distributions
 (`norm(loc, scale).logpdf(x)`). On plain arrays each method is SciPy's own;
 on traced values it is NumPy and scipy.special code, differentiable in x and
-every continuous parameter (see each module for the exceptions: the
-distribution functions in a shape parameter need scipy.special's rules for
-the incomplete gamma and beta functions). Any other name is scipy.stats' own.
+every continuous parameter (the distribution functions' derivatives in a
+shape parameter are summed from series, _incomplete.py; vonmises' cdf in
+kappa raises a NoRuleError). Any other name is scipy.stats' own.
 
 Example:
     >>> import numpy as np, chainrule as cr

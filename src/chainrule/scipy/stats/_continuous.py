@@ -4,12 +4,11 @@ Each is a few lines of NumPy and scipy.special on z and the shape
 parameters: derivatives in z, loc, scale and the shapes follow from those
 functions' rules (the gamma shape through digamma, t's df through digamma
 and log1p). The distribution functions of gamma, beta, chi2 and t call the
-incomplete gamma and beta functions and their inverses. Those of gamma and
-chi2 are differentiable in the shape too, by a series (_incomplete.py);
-beta's and t's use scipy.special's rules (chainrule.scipy.special), closed
-in x, and in the shape parameter the distribution raises a NoRuleError
-naming it (Distribution._refuse_shapes). vonmises' cdf is SciPy's series, with its derivative in x (the
-density) and a NoRuleError for kappa.
+incomplete gamma and beta functions and their inverses, differentiable in
+x by the density and in the shape parameters by documented series
+(_incomplete.py), whose derivative has no closed form. vonmises' cdf is
+SciPy's series, with its derivative in x (the density) and a NoRuleError
+for kappa.
 """
 
 import numpy as np
@@ -21,7 +20,8 @@ from ...core.primitive import Primitive
 from .. import special  # noqa: F401  (registers scipy.special's rules)
 from .._complex_step import continued
 from ._distribution import Distribution
-from ._incomplete import gammainc_p, gammaincc_p, gammaincinv_p
+from ._incomplete import (betainc_p, betaincinv_p, gammainc_p, gammaincc_p, gammaincinv_p,
+                          stdtr_p, stdtrit_p)
 
 _LOG_2PI = np.log(2 * np.pi)
 _LOG_2 = np.log(2.0)
@@ -51,8 +51,6 @@ class norm_gen(Distribution):
 
 class t_gen(Distribution):
     name = "t"
-    incomplete = (sc.stdtr, sc.stdtrit)
-    incomplete_shapes = ("df",)
     shapes = ("df",)
 
     def _logpdf(self, z, df):
@@ -60,13 +58,13 @@ class t_gen(Distribution):
                 - (df + 1) / 2 * np.log1p(z * z / df))
 
     def _cdf(self, z, df):
-        return sc.stdtr(df, z)
+        return stdtr_p(df, z)
 
     def _sf(self, z, df):
-        return sc.stdtr(df, -z)
+        return stdtr_p(df, -z)
 
     def _ppf(self, q, df):
-        return sc.stdtrit(df, q)
+        return stdtrit_p(df, q)
 
 
 class cauchy_gen(Distribution):
@@ -190,8 +188,6 @@ class chi2_gen(Distribution):
 
 class beta_gen(Distribution):
     name = "beta"
-    incomplete = (sc.betainc, sc.betaincinv)
-    incomplete_shapes = ("a", "b")
     shapes = ("a", "b")
     support = (0.0, 1.0)
     safe = 0.5
@@ -200,13 +196,13 @@ class beta_gen(Distribution):
         return sc.xlogy(a - 1.0, z) + sc.xlog1py(b - 1.0, -z) - sc.betaln(a, b)
 
     def _cdf(self, z, a, b):
-        return sc.betainc(a, b, z)
+        return betainc_p(a, b, z)
 
     def _sf(self, z, a, b):
-        return sc.betainc(b, a, 1.0 - z)
+        return betainc_p(b, a, 1.0 - z)
 
     def _ppf(self, q, a, b):
-        return sc.betaincinv(a, b, q)
+        return betaincinv_p(a, b, q)
 
 
 class lognorm_gen(Distribution):

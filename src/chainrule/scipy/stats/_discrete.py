@@ -7,6 +7,7 @@ import scipy.special as sc
 
 from .. import special  # noqa: F401  (registers scipy.special's rules)
 from ._distribution import Discrete
+from ._incomplete import betainc_p
 
 
 class poisson_gen(Discrete):
@@ -26,8 +27,6 @@ class poisson_gen(Discrete):
 
 class binom_gen(Discrete):
     name = "binom"
-    incomplete = (sc.betainc,)
-    incomplete_shapes = ("n",)
     shapes = ("n", "p")
 
     def _bounds(self, n, p):
@@ -38,16 +37,14 @@ class binom_gen(Discrete):
                 + sc.xlogy(k, p) + sc.xlog1py(n - k, -p))
 
     def _cdf(self, k, n, p):
-        return sc.betainc(n - k, k + 1, 1 - p)
+        return betainc_p(n - k, k + 1, 1 - p)
 
     def _sf(self, k, n, p):
-        return sc.betainc(k + 1, n - k, p)
+        return betainc_p(k + 1, n - k, p)
 
 
 class nbinom_gen(Discrete):
     name = "nbinom"
-    incomplete = (sc.betainc,)
-    incomplete_shapes = ("n",)
     shapes = ("n", "p")
     support = (0, np.inf)
 
@@ -56,10 +53,10 @@ class nbinom_gen(Discrete):
                 + sc.xlogy(n, p) + sc.xlog1py(k, -p))
 
     def _cdf(self, k, n, p):
-        return sc.betainc(n, k + 1, p)
+        return betainc_p(n, k + 1, p)
 
     def _sf(self, k, n, p):
-        return sc.betainc(k + 1, n, 1 - p)
+        return betainc_p(k + 1, n, 1 - p)
 
 
 class bernoulli_gen(Discrete):

@@ -13,7 +13,6 @@ import numpy as np
 import scipy.stats as _st
 
 from ...complex_step import ComplexStepArray
-from ...core.errors import NoRuleError
 from ...core.trace import Box, raw
 
 
@@ -73,31 +72,10 @@ class Distribution:
         return (z >= lo) & (z <= hi)
 
     # ---- the public methods ----
-    # The scipy.special functions the distribution function uses, and the shape
-    # parameters whose derivative goes through their order (no closed form).
-    incomplete = ()
-    incomplete_shapes = ()
-
-    def _refuse_shapes(self, which, shapes):
-        """A NoRuleError naming the traced shape parameters of a distribution
-        function whose derivative in them has no closed form: the order of an
-        incomplete gamma or beta function (scipy.special's rules refuse it too,
-        naming the special function's argument rather than the distribution's)."""
-        if which not in ("cdf", "logcdf", "sf", "logsf", "ppf"):
-            return
-        named = [n for n, v in zip(self.shapes, shapes) if n in self.incomplete_shapes and traced(v)]
-        if named:
-            raise NoRuleError(
-                f"{self.name}.{which} has no derivative rule in the shape parameter(s) "
-                f"{', '.join(repr(n) for n in named)}: it goes through the order of "
-                f"{'/'.join(u.__name__ for u in self.incomplete)}, whose derivative has no closed "
-                f"form; {self.name}.{which} is differentiable in x, loc and scale")
-
     def _method(self, which, x, args, kwds):
         if not traced(x, *args, *kwds.values()):
             return getattr(self._scipy, which)(x, *args, **kwds)
         shapes, loc, scale = self._parse(args, kwds)
-        self._refuse_shapes(which, shapes)
         z = (x - loc) / scale if self.has_scale else x - loc
         return getattr(self, "_" + which + "_at")(z, shapes, scale)
 
@@ -130,7 +108,6 @@ class Distribution:
         if not traced(q, *args, *kwds.values()):
             return self._scipy.ppf(q, *args, **kwds)
         shapes, loc, scale = self._parse(args, kwds)
-        self._refuse_shapes("ppf", shapes)
         return loc + scale * self._ppf(q, *shapes)
 
     def __getattr__(self, name):
