@@ -33,8 +33,8 @@ OPS = [
     Op("solve_banded", lambda ab, b: SL.solve_banded((1, 2), ab, b), ((band(1, 2, 5), rand(5)), (band(1, 2, 4), rand(4, 2)))),
     Op("solve_banded_wide", lambda ab, b: SL.solve_banded((0, 1), ab, b), ((band(0, 1, 3), rand(3)),),
        covers=("solve_banded",)),
-    Op("lu", lu_parts, ((rand(3, 3),), (wc(4, 4),))),
+    Op("lu", lu_parts, ((rand(3, 3),), (wc(2, 2),))),
     Op("lu_solve", lambda a, b: (SL.lu_solve(SL.lu_factor(a), b), SL.lu_solve(SL.lu_factor(a), b, trans=1)),
-       ((rand(3, 3) + np.eye(3), rand(3)), (rand(3, 3) + np.eye(3), rand(3, 2))), covers=("lu", "solve_triangular")),
+       ((rand(3, 3) + np.eye(3), rand(3)), (rand(2, 2) + np.eye(2), rand(2, 2))), covers=("lu", "solve_triangular")),
 ]
 # fmt: on

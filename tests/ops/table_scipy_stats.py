@@ -115,7 +115,7 @@ OPS = [
     Op("stats.vonmises", densities(S.vonmises), real_cases(xshape), covers=("cos", "i0e"), modes=NO_CS,
        notes="i0e has no complex loop in SciPy"),
     Op("stats.vonmises_cdf", methods(S.vonmises, ("cdf", "sf")), real_cases(xshape),
-       covers=("stats.vonmises_cdf",), diff_args=(0, 2, 3), modes=NO_CS),
+       covers=("stats.vonmises_cdf",), diff_args=(0, 2, 3)),
     # discrete: k is an integer; the continuous parameters are differentiated
     Op("stats.poisson", lambda k, mu: (S.poisson.logpmf(k, mu), S.poisson.pmf(k, mu)),
        ((integers(4), pos()), (integers(2, 3), pos(2, 1))), covers=("xlogy",), diff_args=(1,), modes=NO_CS),
@@ -134,7 +134,7 @@ OPS = [
     Op("stats.bernoulli", lambda k, p: (S.bernoulli.logpmf(k, p), S.bernoulli.pmf(k, p), S.bernoulli.cdf(k, p),
                                         S.bernoulli.sf(k, p)),
        ((np.array([0.0, 1.0, 1.0]), unit()), (np.array([[0.0], [1.0]]), unit(3))), covers=("xlogy",),
-       diff_args=(1,), modes=NO_CS),
+       diff_args=(1,)),
     Op("stats.poisson_cdf", lambda k, mu: (S.poisson.cdf(k, mu), S.poisson.sf(k, mu)),
        ((integers(4), pos()), (integers(2, 3), pos(3))), covers=("gammaincc",), diff_args=(1,),
        modes=NO_CS),
