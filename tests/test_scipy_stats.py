@@ -44,8 +44,6 @@ def close(got, want):
 def test_continuous_values_equal_scipys(name, method):
     shapes, x = CONTINUOUS[name]
     if method == "ppf":
-        if name == "vonmises":
-            pytest.skip("vonmises.ppf is SciPy's numerical inverse (plain values only)")
         x = Q
     dist, ref = getattr(S, name), getattr(st, name)
     kw = dict(loc=0.1, scale=1.3) if name not in ("beta", "uniform") else dict(loc=-0.05, scale=1.1)
@@ -114,10 +112,17 @@ def test_multivariate_values_equal_scipys():
           st.dirichlet.logpdf(p, np.array([0.7, 2.0, 3.5])))
 
 
-def test_vonmises_cdf_in_kappa_is_refused_by_name():
-    with pytest.raises(cr.NoRuleError, match="kappa"):
-        cr.grad(lambda k: S.vonmises.cdf(0.5, k))(2.0)
+def test_vonmises_cdf_and_ppf_in_kappa():
+    h = 1e-5  # central differences of SciPy's own cdf (its series, any x: the cdf is unwrapped)
+    for x, k in [(0.5, 2.0), (-2.5, 0.3), (4.0, 3.0), (1.0, 40.0)]:
+        fd = (st.vonmises.cdf(x, k + h) - st.vonmises.cdf(x, k - h)) / (2 * h)
+        np.testing.assert_allclose(cr.grad(lambda k: S.vonmises.cdf(x, k))(k), fd, rtol=1e-6, atol=1e-11)
     assert np.isclose(cr.grad(lambda x: S.vonmises.cdf(x, 2.0))(0.5), st.vonmises.pdf(0.5, 2.0))
+    q, k = 0.7, 2.0
+    x = st.vonmises.ppf(q, k)
+    np.testing.assert_allclose(cr.grad(lambda k: S.vonmises.ppf(q, k))(k),
+                               -cr.grad(lambda k: S.vonmises.cdf(x, k))(k) / st.vonmises.pdf(x, k),
+                               rtol=1e-9)
 
 
 def test_beta_t_nbinom_cdfs_in_their_shapes_match_high_precision_values():

@@ -3,10 +3,9 @@ x (or q), loc, scale and every continuous shape parameter.
 
 One line per distribution for the densities and distribution functions
 (logpdf, pdf, cdf, logcdf, sf, logsf), one for ppf. The distribution
-functions' derivatives in a shape parameter are series (stats/_incomplete.py),
-checked here like every rule; vonmises' cdf is differentiated in x, loc and
-scale only (kappa raises a NoRuleError). A discrete variable k is an
-integer: the lines differentiate the continuous parameters.
+functions' derivatives in a shape parameter are series (stats/_incomplete.py,
+vonmises' in _continuous.py), checked here like every rule. A discrete
+variable k is an integer: the lines differentiate the continuous parameters.
 """
 
 import numpy as np
@@ -115,7 +114,9 @@ OPS = [
     Op("stats.vonmises", densities(S.vonmises), real_cases(xshape), covers=("cos", "i0e"), modes=NO_CS,
        notes="i0e has no complex loop in SciPy"),
     Op("stats.vonmises_cdf", methods(S.vonmises, ("cdf", "sf")), real_cases(xshape),
-       covers=("stats.vonmises_cdf",), diff_args=(0, 2, 3)),
+       covers=("stats.vonmises_cdf",)),
+    Op("stats.vonmises_ppf", ppf(S.vonmises), q_cases(xshape), covers=("stats.vonmises_ppf",), rtol=1e-6,
+       notes="SciPy's quantile is a numerical root, accurate to about 1e-10"),
     # discrete: k is an integer; the continuous parameters are differentiated
     Op("stats.poisson", lambda k, mu: (S.poisson.logpmf(k, mu), S.poisson.pmf(k, mu)),
        ((integers(4), pos()), (integers(2, 3), pos(2, 1))), covers=("xlogy",), diff_args=(1,), modes=NO_CS),

@@ -7,16 +7,16 @@ and log1p). The distribution functions of gamma, beta, chi2 and t call the
 incomplete gamma and beta functions and their inverses, differentiable in
 x by the density and in the shape parameters by documented series
 (_incomplete.py), whose derivative has no closed form. vonmises' cdf is
-SciPy's series, with its derivative in x (the density) and a NoRuleError
-for kappa.
+SciPy's series, differentiated in x by the density and in kappa by its
+Fourier series.
 """
 
 import numpy as np
 import scipy.special as sc
 import scipy.stats as _st
 
-from ...core.errors import NoRuleError
-from ...core.primitive import Primitive
+from ...core.primitive import Primitive, elementwise
+from ...core.trace import raw
 from .. import special  # noqa: F401  (registers scipy.special's rules)
 from .._complex_step import continued
 from ._distribution import Distribution
@@ -249,23 +249,55 @@ class uniform_gen(Distribution):
         return q
 
 
-# vonmises' cdf is a numerical series (SciPy's); in x its derivative is the density.
+# vonmises' cdf is SciPy's numerical series. In x its derivative is the density;
+# in kappa it is summed from the Fourier series of the cdf,
+#   F(x) = 1/2 + x / (2 pi) + (1 / pi) sum_n r_n sin(n x) / n,  r_n = I_n(kappa) / I_0(kappa),
+# term by term with r_n' = (r_(n-1) + r_(n+1)) / 2 - r_n r_1 (Bessel recurrences);
+# r_n falls like exp(-n^2 / (2 kappa)), so 9 sqrt(kappa) + 40 terms reach rounding.
+def dvonmises_cdf_dkappa(z, kappa):
+    """dF(z; kappa)/dkappa.
+
+    Example:
+        >>> h = 1e-6
+        >>> fd = (_st.vonmises.cdf(0.5, 2.0 + h) - _st.vonmises.cdf(0.5, 2.0 - h)) / (2 * h)
+        >>> bool(abs(dvonmises_cdf_dkappa(0.5, 2.0) - fd) < 1e-8)
+        True
+    """
+    z, kappa = z + 0.0 * kappa, kappa + 0.0 * z
+    z = z if hasattr(z, "shape") else np.asarray(z)
+    kappa = kappa if hasattr(kappa, "shape") else np.asarray(kappa)
+    try:
+        top = float(np.max(raw(kappa), initial=0.0))
+    except Exception as error:  # noqa: BLE001  (a traced graph: no values)
+        from ...graph import ValueDependentError
+        if not isinstance(error, ValueDependentError):
+            raise
+        top = 100.0
+    terms = np.arange(int(np.ceil(9 * np.sqrt(top) + 40)) + 2, dtype=float)
+    k_ = kappa[..., None]
+    r = sc.ive(terms, k_) / sc.i0e(k_)  # r_0 = 1, r_1, ..., one past the last term
+    n = terms[1:-1]
+    dr = (r[..., :-2] + r[..., 2:]) / 2 - r[..., 1:-1] * r[..., 1:2]
+    total = np.sum(dr * np.sin(n * z[..., None]) / n, axis=-1) / np.pi
+    return np.where(kappa <= top, total, np.nan)  # never a truncated sum
+
+
 def _vonmises_cdf_jvp(tangents, args, ans, params):
     z, kappa = args
-    if tangents[1] is not None:
-        raise _NO_KAPPA
-    return tangents[0] * vonmises.pdf(z, kappa)
+    tz, tk = tangents
+    out = None if tz is None else tz * vonmises.pdf(z, kappa)
+    if tk is not None:
+        dk = tk * dvonmises_cdf_dkappa(z, kappa)
+        out = dk if out is None else out + dk
+    return out
 
 
 def _vonmises_cdf_vjp(g, res, params, which):
     (z, kappa), _ = res
-    if 1 in which:
-        raise _NO_KAPPA
-    return [g * vonmises.pdf(z, kappa)]
+    return [g * vonmises.pdf(z, kappa) if i == 0 else g * dvonmises_cdf_dkappa(z, kappa)
+            for i in which]
 
 
-_NO_KAPPA = NoRuleError("vonmises.cdf (and sf) has no derivative rule in kappa: the cdf is a "
-                        "numerical series with no closed-form derivative in the concentration")
 vonmises_cdf_p = continued(Primitive("stats.vonmises_cdf", lambda z, kappa: _st.vonmises.cdf(z, kappa),
                                      _vonmises_cdf_jvp, _vonmises_cdf_vjp))
 
@@ -282,8 +314,7 @@ class vonmises_gen(Distribution):
         return vonmises_cdf_p(z, kappa)
 
     def _ppf(self, q, kappa):
-        raise NoRuleError("vonmises.ppf has no derivative rule (SciPy inverts its cdf "
-                          "numerically); call it on plain values")
+        return vonmises_ppf_p(q, kappa)
 
 
 norm = norm_gen()
@@ -298,3 +329,9 @@ beta = beta_gen()
 lognorm = lognorm_gen()
 uniform = uniform_gen()
 vonmises = vonmises_gen()
+# SciPy's numerical quantile x(q, kappa), F(x; kappa) = q: dx/dq = 1 / density and
+# dx/dkappa = -(dF/dkappa) / density (the implicit function theorem).
+vonmises_ppf_p = continued(elementwise(
+    "stats.vonmises_ppf", lambda q, kappa: _st.vonmises.ppf(q, kappa),
+    lambda x, y, ans: 1 / vonmises.pdf(ans, y),
+    lambda x, y, ans: -dvonmises_cdf_dkappa(ans, y) / vonmises.pdf(ans, y)))
