@@ -1,6 +1,5 @@
 """Op table: chainrule.scipy.signal (convolutions in every mode, N-D, and lfilter)."""
 
-import numpy as np
 
 from chainrule.scipy import signal as SS
 
