@@ -1,6 +1,5 @@
 """Op table: chainrule.scipy.signal (convolutions in every mode, N-D, and lfilter)."""
 
-
 from chainrule.scipy import signal as SS
 
 from .spec import Op, rand
