@@ -18,6 +18,7 @@ from ..ops.table import OPS
 NOT_COMPILABLE = {
     "unique": "the number of distinct values sets the output shape",
     "lstsq": "on a tall matrix the residuals are empty unless a has full rank",
+    "lu_solve": "lu_factor's pivots are integers read from the values",
 }
 
 
