@@ -81,7 +81,7 @@ class HessianOperator:
         self.view = view = FlatView(chosen)
         self.shape = (view.size, view.size)
         self.dtype = np.dtype(view.dtype)
-        self.point = np.asarray(view.ravel(chosen), self.dtype)
+        self.point = np.array(view.ravel(chosen), self.dtype, copy=True)  # callers may reuse their buffer
         self.route = route
         self.nprod = 0
         single = isinstance(argnums, (int, np.integer))
