@@ -17,6 +17,7 @@ Example:
 from .dense import dense_from_products
 from .flat import FlatView
 from .lanczos import lanczos
+from .laplace import InverseOperator, LaplaceResult, laplace
 from .linop import Estimate, NotPositiveDefiniteError
 from .operator import HessianOperator, hessian_operator
 from .slq import logdet_estimate, plot_spectral_density, spectral_density
@@ -25,5 +26,5 @@ from .trace import diagonal_estimate, trace_estimate
 __all__ = [
     "hessian_operator", "HessianOperator", "FlatView", "dense_from_products",
     "trace_estimate", "diagonal_estimate", "Estimate", "NotPositiveDefiniteError",
-    "lanczos", "logdet_estimate", "spectral_density", "plot_spectral_density",
+    "lanczos", "laplace", "LaplaceResult", "InverseOperator", "logdet_estimate", "spectral_density", "plot_spectral_density",
 ]
