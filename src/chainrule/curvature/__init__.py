@@ -20,11 +20,12 @@ from .lanczos import lanczos
 from .laplace import InverseOperator, LaplaceResult, laplace
 from .linop import Estimate, NotPositiveDefiniteError
 from .operator import HessianOperator, hessian_operator
+from .score import score_matching_loss
 from .slq import logdet_estimate, plot_spectral_density, spectral_density
 from .trace import diagonal_estimate, trace_estimate
 
 __all__ = [
     "hessian_operator", "HessianOperator", "FlatView", "dense_from_products",
     "trace_estimate", "diagonal_estimate", "Estimate", "NotPositiveDefiniteError",
-    "lanczos", "laplace", "LaplaceResult", "InverseOperator", "logdet_estimate", "spectral_density", "plot_spectral_density",
+    "score_matching_loss", "lanczos", "laplace", "LaplaceResult", "InverseOperator", "logdet_estimate", "spectral_density", "plot_spectral_density",
 ]
