@@ -30,9 +30,11 @@ Example:
 
 import numpy as np
 
-from ..api import grad, jvp
+from ..api import jvp, value_and_grad
 from ..core.box import Box
-from ..graph import ValueDependentError, compile, eval_graph, optimize, trace
+from ..graph import ValueDependentError, eval_graph, optimize, trace
+from ..graph.compile import _Program  # compile's per-signature program, built without a call
+from ..graph.passes import PIPELINE
 from ..jacobians import vmap
 from .dense import dense_from_products
 from .flat import FlatView
@@ -93,26 +95,55 @@ class HessianOperator:
                 args[k] = part
             return fun(*args)
 
-        point = self.point
         self.flat_fun = flat_fun
-        self._tangent_map = lambda v: jvp(grad(flat_fun), (point,), (v,))[1]
+        self.requested = route
+        self.value = self.gradient = None  # fun and its gradient at the point, see prepare()
         self._programs = {}  # number of columns (None for a vector) -> callable
 
+    def _tangent_map(self, v):
+        """v -> H v, forward over reverse at the point; the primal value and
+        gradient it computes on the way are kept (they cost nothing extra)."""
+        (value, g), (_, hv) = jvp(value_and_grad(self.flat_fun), (self.point,), (v,))
+        if self.gradient is None and not isinstance(g, Box) and not isinstance(value, Box):
+            self.value, self.gradient = value, np.asarray(g)
+        return hv
+
     # ---- the products ------------------------------------------------------
+    def prepare(self):
+        """Do the point's work now (trace and compile the product, or on the
+        eager route evaluate fun and its gradient); afterwards `value` and
+        `gradient` hold fun and its flat gradient at the point. Products call
+        this themselves. Returns self.
+
+        Example:
+            >>> import numpy as np
+            >>> H = hessian_operator(lambda x: np.sum(x ** 3), (np.array([1.0, 2.0]),)).prepare()
+            >>> float(H.value), H.gradient
+            (9.0, array([ 3., 12.]))
+        """
+        self._program(None)
+        if self.gradient is None:  # the eager route, or fun closes over a box
+            value, g = value_and_grad(self.flat_fun)(self.point)
+            if not isinstance(g, Box):
+                self.value, self.gradient = value, np.asarray(g)
+        return self
+
     def _program(self, columns):
         program = self._programs.get(columns)
         if program is not None:
             return program
         fun = self._tangent_map if columns is None else vmap(self._tangent_map, in_axes=1, out_axes=1)
         example = np.zeros(self.shape[0] if columns is None else (self.shape[0], columns), self.dtype)
-        route = self.route
+        route = self.requested
         if route in ("auto", "graph"):
             try:
-                program = compile(fun)
-                program(example)  # traced and compiled now, once per shape
+                # traced, optimised and compiled once per point and shape; the
+                # primal work runs once, here
+                compiled = _Program(fun, (example,), PIPELINE)
+                program = lambda v, compiled=compiled: compiled([v])  # noqa: E731
                 route = "graph"
             except ValueDependentError:
-                if self.route == "graph":
+                if self.requested == "graph":
                     raise
                 route = "eager"
         elif route == "linearize":
@@ -120,7 +151,8 @@ class HessianOperator:
             program = lambda v, graph=graph: eval_graph(graph, v)[0]  # noqa: E731
         if route == "eager":
             program = fun
-        self.route = route if self.route == "auto" else self.route
+        if columns is None or self.route == "auto":
+            self.route = route
         self._programs[columns] = program
         return program
 

@@ -99,4 +99,4 @@ def newton(fun, x0, args=(), tol=1e-8, maxiter=100, *, hessian="hvp", callback=N
         if callback is not None:
             callback(prob.unravel(x))
     return result(x=prob.unravel(x), fun=f, jac=prob.unravel(g), nit=nit, nfev=prob.nfev,
-                  nhvp=prob.nhvp, success=status == 0, status=status, message=message)
+                  njev=prob.njev, nhvp=prob.nhvp, success=status == 0, status=status, message=message)

@@ -42,6 +42,10 @@ def steihaug(matvec, g, radius, rtol, maxiter):
         Hd = matvec(d)
         dHd = d @ Hd
         if dHd <= 0:
+            if not np.isfinite(radius):  # no region yet: stop at p (or a unit step along d)
+                if np.any(p):
+                    return p, r - g, False
+                return d / np.linalg.norm(d), Hd / np.linalg.norm(d), True
             tau = _to_boundary(p, d, radius)
             return p + tau * d, (r - g) + tau * Hd, True
         alpha = rr / dHd
@@ -65,15 +69,17 @@ def _to_boundary(p, d, radius):
     return (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
 
 
-def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=1.0, max_radius=1e10,
+def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, max_radius=1e10,
               eta=0.15, cg_maxiter=None, route="auto", callback=None):
     """Minimise `fun(x, *args)` by trust-region Newton-CG; an OptimizeResult.
 
     Only Hessian-vector products are used (counted in nhvp); the Hessian is
     never formed. x0 may be an array or nested arrays. Stops when the
     2-norm of the gradient is below tol. A step is accepted when the actual
-    decrease is at least eta times the model's. cg_maxiter bounds the
-    products per iteration (default n); route is hessian_operator's.
+    decrease is at least eta times the model's. The first step is the
+    truncated Newton step itself (no radius) unless initial_radius is
+    given; the radius then starts at that step's length. cg_maxiter bounds
+    the products per iteration (default n); route is hessian_operator's.
 
     Example:
         >>> import numpy as np
@@ -85,8 +91,10 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=1.0, ma
     x = prob.x0
     n = x.size
     cg_maxiter = n if cg_maxiter is None else int(cg_maxiter)
-    radius = float(initial_radius)
-    f, g = prob.value_and_grad(x)
+    radius = np.inf if initial_radius is None else float(initial_radius)
+    # the operator's setup at each accepted point yields its value and
+    # gradient; trial points cost one plain evaluation
+    H, f, g = prob.prepared(x, route)
     status, message = 1, "the maximum number of iterations was reached"
     nit = 0
     for nit in range(int(maxiter) + 1):
@@ -100,15 +108,16 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=1.0, ma
         if nit == maxiter:
             break
         while True:
-            H = prob.operator(x, route)
             p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(0.5, np.sqrt(gnorm)), cg_maxiter)
             predicted = -(g @ p + 0.5 * p @ Hp)
-            f_new, g_new = prob.value_and_grad(x + p)
+            if not np.isfinite(radius):
+                radius = min(max(np.linalg.norm(p), 1e-8), max_radius)
+            f_new = prob.value(x + p)
             if not np.isfinite(f_new):
                 rho = -np.inf
             elif abs(f - f_new) <= 1e-14 * max(1.0, abs(f)):
                 # at round-off level the values cannot judge the step: the gradient can
-                rho = 1.0 if np.linalg.norm(g_new) < gnorm else -np.inf
+                rho = 1.0 if np.linalg.norm(prob.value_and_grad(x + p)[1]) < gnorm else -np.inf
             else:
                 rho = (f - f_new) / predicted if predicted > 0 else -np.inf
             if rho < 0.25:
@@ -117,13 +126,14 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=1.0, ma
                 radius = min(2 * radius, max_radius)
             if rho > eta:
                 break
-            if radius < 1e-15 * max(1.0, np.linalg.norm(x)):
+            if not radius >= 1e-15 * max(1.0, np.linalg.norm(x)):  # (also catches nan)
                 status, message = 2, "the trust region collapsed (precision loss?)"
                 break
         if status == 2:
             break
-        x, f, g = x + p, f_new, g_new
+        x = x + p
+        H, f, g = prob.prepared(x, route)
         if callback is not None:
             callback(prob.unravel(x))
     return result(x=prob.unravel(x), fun=f, jac=prob.unravel(g), nit=nit, nfev=prob.nfev,
-                  nhvp=prob.nhvp, success=status == 0, status=status, message=message)
+                  njev=prob.njev, nhvp=prob.nhvp, success=status == 0, status=status, message=message)

@@ -30,16 +30,23 @@ class Problem:
         self.x0 = np.array(view.ravel(x0), dtype=np.result_type(view.dtype, float))
         self.flat_fun = lambda x: fun(view.unravel(x), *args)
         self._vg = value_and_grad(self.flat_fun)
-        self.nfev = 0
+        self.nfev = 0  # values (with or without a gradient)
+        self.njev = 0  # gradients
         self.nhvp = 0
 
     def unravel(self, x):
         """x in the structure (and shapes) of x0."""
         return self.view.unravel(x)
 
+    def value(self, x):
+        """The value alone (a plain forward pass, no tape)."""
+        self.nfev += 1
+        return float(np.real(self.flat_fun(x)))
+
     def value_and_grad(self, x):
         """`(value, gradient)` as a float and a flat vector; one reverse pass."""
         self.nfev += 1
+        self.njev += 1
         value, g = self._vg(x)
         value = float(np.real(value))
         if np.shape(g) != x.shape:
@@ -49,6 +56,15 @@ class Problem:
     def operator(self, x, route="auto"):
         """The Hessian at x as an operator; its products are counted in nhvp."""
         return _Counted(hessian_operator(self.flat_fun, (x,), route=route), self)
+
+    def prepared(self, x, route="auto"):
+        """`(operator, value, gradient)` at x: the operator's setup computes
+        the value and gradient on the way, so they cost no extra pass."""
+        op = self.operator(x, route)
+        op.op.prepare()
+        self.nfev += 1
+        self.njev += 1
+        return op, float(np.real(op.op.value)), np.asarray(op.op.gradient, dtype=x.dtype)
 
     def dense_hessian(self, x, how="hvp"):
         """The symmetric dense Hessian at x: from n one-hot products (`how="hvp"`,
