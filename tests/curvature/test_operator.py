@@ -122,3 +122,13 @@ def test_bad_input_is_named():
         hessian_operator(logistic, (np.zeros(6),)) @ np.zeros(5)
     with pytest.raises(ValueError, match="route"):
         hessian_operator(logistic, (np.zeros(6),), route="fast")
+
+
+@pytest.mark.parametrize("route", ["graph", "linearize", "eager"])
+def test_prepare_keeps_the_value_and_gradient(route):
+    w = RNG.standard_normal(6)
+    op = hessian_operator(logistic, (w,), route=route).prepare()
+    value, g = cr.value_and_grad(logistic)(w)
+    assert op.value == pytest.approx(value, rel=1e-14)
+    np.testing.assert_allclose(op.gradient, g, rtol=1e-13)
+    assert op.nprod == 0
