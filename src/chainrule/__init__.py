@@ -16,13 +16,14 @@ from .complex_step import ComplexStepError, cs_jvp
 from .custom import custom_jvp, custom_vjp
 from .graph import compile, trace
 from .jacobians import hessian, jacfwd, jacobian, jacrev, vmap
+from . import curvature, optimize  # noqa: E402  (submodules: cr.curvature, cr.optimize)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp", "custom_jvp",
     "jacfwd", "jacrev", "jacobian", "hessian", "vmap", "trace", "compile",
-    "check_grads", "check_vjp", "check_jvp",
+    "check_grads", "check_vjp", "check_jvp", "curvature", "optimize",
     "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
     "NonDifferentiableInputError", "NonScalarOutputError", "UnsupportedOptionError",
 ]
