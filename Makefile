@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+# `make bench QUICK=1`: a quick smoke run into bench/quick/; THREADS: per library
+QUICK ?=
+THREADS ?= 1
 
 .PHONY: demo test bench clean
 
@@ -25,9 +29,13 @@ demo: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/bench_reverse.py --threads 1
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+# runs every bench/bench_*.py and rewrites bench/RESULTS.md from their summaries
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run_all.py --threads $(THREADS) $(if $(QUICK),--quick)
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache bench/quick
