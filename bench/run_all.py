@@ -130,10 +130,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="threads for every library (default 1)")
     parser.add_argument("--only", action="append", help="run just this script's name (repeatable)")
     parser.add_argument("--timeout", type=int, default=None,
-                        help="seconds per script (default: 120 with --quick, 3600 otherwise)")
+                        help="seconds per script (default: 300 with --quick, 3600 otherwise)")
     parser.add_argument("--collect", action="store_true", help="run nothing; rewrite RESULTS.md")
     args = parser.parse_args(argv)
-    args.timeout = args.timeout or (120 if args.quick else 3600)
+    args.timeout = args.timeout or (300 if args.quick else 3600)
     scripts = discover()
     unknown = set(args.only or ()) - set(scripts)
     if unknown:

@@ -1,35 +1,20 @@
 """Every op of the table, compiled: forward value, gradient of the projected
 output `u . f` and a Hessian-vector product, each equal to eager chainrule
-up to rounding. The table grows as op families are added; the only per-op
-entries are the strict xfails of NOT_COMPILABLE, ops whose output shape
-depends on the values."""
+up to rounding. The table grows as op families are added; there are no
+per-op entries: ops whose output shape depends on the values (unique,
+lstsq's residuals) compile too, guarded on the shapes they traced."""
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.core.tree import tree_flatten
-from chainrule.graph import ValueDependentError, compile
+from chainrule.graph import compile
 
 from ..ops.spec import problem
 from ..ops.table import OPS
 
-# What genuinely cannot be compiled: the output shape depends on the values.
-NOT_COMPILABLE = {
-    "unique": "the number of distinct values sets the output shape",
-    "lstsq": "on a tall matrix the residuals are empty unless a has full rank",
-}
-
-
-def _marks(op):
-    reason = NOT_COMPILABLE.get(op.name)
-    if reason is None:
-        return ()
-    return (pytest.mark.xfail(strict=True, raises=ValueDependentError, reason=reason),)
-
-
-CASES = [pytest.param(op, k, id=f"{op.name}-{k}", marks=_marks(op))
-         for op in OPS for k in range(len(op.cases))]
+CASES = [pytest.param(op, k, id=f"{op.name}-{k}") for op in OPS for k in range(len(op.cases))]
 
 
 def _setup(op, k):
