@@ -237,20 +237,46 @@ def jvp(fun, primals, tangents):
     return tree_unflatten(spec, values), tree_unflatten(spec, tans)
 
 
-def hvp(fun, primals, tangents):
+def hvp(fun, primals, tangents, argnums=None):
     """Hessian-vector product(s) of scalar fun, forward-over-reverse.
 
     Computes H v without forming H: the directional derivative of the
-    gradient along the tangents. Returns one array per primal (a tuple when
-    there are several primals, else one array).
+    gradient along the tangents. Without argnums every primal is
+    differentiated, tangents has one entry per primal, and the result has
+    one array per primal (a tuple when there are several primals, else one
+    array). With argnums (an int or a tuple), only those primals are
+    differentiated (the others are held fixed), tangents has one entry per
+    argnum, and the result is one array for an int, else a tuple. The
+    products have the primals' dtypes (float32 in, float32 out).
 
     Example:
         >>> import numpy as np
         >>> hvp(lambda x: np.sum(x**3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
         array([6., 0.])
+        >>> f = lambda x, y: np.sum(x**2 * y)
+        >>> hvp(f, (np.array([1.0, 2.0]), np.array([3.0, 4.0])), (np.array([1.0, 0.0]),), argnums=1)
+        array([0., 0.])
     """
-    primals = tuple(primals)
-    nums = tuple(range(len(primals)))
+    primals, tangents = tuple(primals), tuple(tangents)
+    nums = tuple(range(len(primals))) if argnums is None else _as_tuple(argnums)
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or not -len(primals) <= n < len(primals):
+            raise ValueError(f"argnums names primal {n!r}, but there are {len(primals)} primals")
+    nums = tuple(int(n) % len(primals) for n in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"argnums {argnums!r} names a primal twice")
+    if len(tangents) != len(nums):
+        raise ValueError(f"hvp needs one tangent per differentiated primal: {len(nums)} "
+                         f"({'argnums' if argnums is not None else 'primals'}), got {len(tangents)}")
     g = grad(fun, argnums=nums)
-    _, hv = jvp(lambda *xs: g(*xs), primals, tuple(tangents))
-    return hv if len(primals) != 1 else hv[0]
+    if len(nums) == len(primals) and nums == tuple(range(len(primals))):
+        grad_of_selected = g
+    else:
+        def grad_of_selected(*selected):
+            args = list(primals)
+            for n, x in zip(nums, selected):
+                args[n] = x
+            return g(*args)
+    _, hv = jvp(grad_of_selected, tuple(primals[n] for n in nums), tangents)
+    single = len(nums) == 1 and (argnums is None or isinstance(argnums, (int, np.integer)))
+    return hv[0] if single else tuple(hv)
