@@ -93,11 +93,13 @@ def scalar_ok(graph):
             and not any(e.params for e in graph.eqns if e.prim.name != "astype"))
 
 
-def generate(graph, name="compiled", scalar=False, guards=()):
+def generate(graph, name="compiled", scalar=False, guards=(), wrap=True):
     """`(source, namespace)`: a Python function `name(*inputs)` returning the
     tuple of outputs (one value when there is one output), and the names its
     code refers to (np, math, constants, impls). Each of `guards` (see
     `chainrule.graph.guards`) is checked right after its Var is computed.
+    `wrap=False` leaves the scalar flavour's results Python floats and
+    bools (for the numba backend, which converts them itself).
 
     Example:
         >>> from chainrule.graph import trace
@@ -108,13 +110,14 @@ def generate(graph, name="compiled", scalar=False, guards=()):
             add1 = mul1 + 1.0
             return np.float64(add1)
     """
-    return _Writer(graph, scalar, guards).write(identifier(name))
+    return _Writer(graph, scalar, guards, wrap).write(identifier(name))
 
 
 class _Writer:
-    def __init__(self, graph, scalar, guards=()):
+    def __init__(self, graph, scalar, guards=(), wrap=True):
         self.graph = graph
         self.scalar = scalar
+        self.wrap = wrap
         self.guards = {}  # Var -> [(index, Guard)]
         for k, g in enumerate(guards):
             self.guards.setdefault(g.var, []).append((k, g))
@@ -208,7 +211,7 @@ class _Writer:
         text = self.operand(o)
         if o in self.graph.consts and not self._inline(self.graph.consts[o]):
             return f"{text}.copy()"
-        if self.scalar:
+        if self.scalar and self.wrap:
             return f"np.{'bool' if o.dtype == bool else 'float64'}({text})"
         return text
 

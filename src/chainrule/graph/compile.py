@@ -13,12 +13,14 @@ import builtins
 import functools
 import itertools
 import linecache
+import time
 import warnings
 
 import numpy as np
 
 from ..core.box import Box
 from ..core.tree import tree_flatten, tree_unflatten
+from . import numba_backend
 from .codegen import generate, scalar_ok
 from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .passes import PIPELINE, optimize
@@ -33,8 +35,13 @@ MAX_VARIANTS = 8  # traced paths kept per signature before calls run eagerly
 class Compiled:
     """A function run from generated NumPy code; see `compile`."""
 
-    def __init__(self, fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False):
+    def __init__(self, fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend="auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+        if backend == "numba" and not numba_backend.available():
+            raise ImportError("backend='numba' needs numba: pip install 'chainrule[numba]'")
         self.fun = fun
+        self.backend = backend
         self.passes = passes
         self.max_variants = max_variants
         self.warn = warn
@@ -68,7 +75,7 @@ class Compiled:
                        f"at {failed.describe()}): running it eagerly")
             return self.fun(*args)
         try:
-            program = _Program(self.fun, args, self.passes)
+            program = _Program(self.fun, args, self.passes, self.backend)
         except ValueDependentError as e:
             self.cache[key] = None
             self._warn(f"cannot trace ({str(e).splitlines()[0]}): running eagerly")
@@ -100,6 +107,22 @@ class Compiled:
         return self._last.graph
 
     @property
+    def backend_used(self):
+        """The backend of the most recent call's specialisation ("numpy" or
+        "numba"), and why when it is not the one asked for."""
+        if self._last is None:
+            raise ValueError("call the compiled function once: backends are chosen per signature")
+        return self._last.backend
+
+    @property
+    def compile_seconds(self):
+        """Seconds the most recent call's specialisation took to build
+        (trace, passes, code generation, and numba's compilation)."""
+        if self._last is None:
+            raise ValueError("call the compiled function once")
+        return self._last.seconds
+
+    @property
     def guards(self):
         """The guards of the most recent call's specialisation (see
         `chainrule.graph.guards`): the value-dependent decisions it checks."""
@@ -113,7 +136,13 @@ class CompileWarning(UserWarning):
     with `compile(fun, warn=True)`)."""
 
 
-def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False):
+BACKENDS = ("auto", "numpy", "numba")
+# "auto" picks numba for scalar graphs at least this long (where one native
+# function pays for numba's compile time), when numba is installed
+AUTO_NUMBA_MIN_EQNS = 500
+
+
+def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend="auto"):
     """`fun` run from generated, optimised NumPy source.
 
     The first call with a new signature (nesting, shapes and dtypes of the
@@ -132,6 +161,15 @@ def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False):
     call runs eagerly. With `warn=True` a CompileWarning says when either
     happens and which line's decision changed.
 
+    `backend`: "numpy" generates NumPy source (scalar graphs on Python
+    floats and `math`); "numba" (optional dependency) compiles a scalar
+    graph into one native function and fuses each chain of elementwise
+    operations of an array graph into one native loop, leaving contractions
+    to NumPy's BLAS (see `chainrule.graph.numba_backend`); "auto" (the
+    default) takes numba for scalar graphs of at least AUTO_NUMBA_MIN_EQNS
+    operations when it is installed, NumPy otherwise. `.backend_used` and
+    `.compile_seconds` report the choice and the build time.
+
     Example:
         >>> import numpy as np
         >>> f = compile(lambda x: np.tanh(x) * 2.0)
@@ -148,7 +186,7 @@ def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False):
         >>> len(g.cache[next(iter(g.cache))])  # two paths: 3 and 4 entries selected
         2
     """
-    return Compiled(fun, passes, max_variants, warn)
+    return Compiled(fun, passes, max_variants, warn, backend)
 
 
 def _signature(k, leaf):
@@ -166,7 +204,8 @@ def _signature(k, leaf):
 class _Program:
     """One specialisation: its graph, source and the function exec made."""
 
-    def __init__(self, fun, args, passes):
+    def __init__(self, fun, args, passes, backend="numpy"):
+        start = time.perf_counter()
         graph, guards = trace(fun, *args, guarded=True)
         self.out_tree = graph.out_tree
         graph = with_guard_outputs(graph, guards)
@@ -176,13 +215,37 @@ class _Program:
         name = getattr(fun, "__name__", "compiled")
         self.single = len(self.graph.outputs) == 1
         self.fallback = None
-        if scalar_ok(self.graph):
-            self.run = _exec(*generate(self.graph, name, scalar=True, guards=self.guards))
+        scalar = scalar_ok(self.graph)
+        if backend == "auto":
+            backend = "numba" if (scalar and len(self.graph.eqns) >= AUTO_NUMBA_MIN_EQNS
+                                  and numba_backend.available()) else "numpy"
+        self.backend = backend
+        if backend == "numba":
+            try:
+                self._build_numba(name, scalar)
+            except Exception as e:  # noqa: BLE001  (numba cannot compile it: NumPy can)
+                self.backend = f"numpy (numba failed: {type(e).__name__}: {str(e).splitlines()[0][:200]})"
+                backend = "numpy"
+        if backend == "numpy":
+            if scalar:
+                self.run = _exec(*generate(self.graph, name, scalar=True, guards=self.guards))
+                self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
+            else:
+                self.run = _exec(*generate(self.graph, name, guards=self.guards))
+            self.source = self.run.__source__
+        self.seconds = time.perf_counter() - start
+
+    def _build_numba(self, name, scalar):
+        if scalar:
+            self.run = numba_backend.compile_scalar(self.graph, name, self.guards)
             self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
             self.source = self.run.__source__
-        else:
-            self.run = _exec(*generate(self.graph, name, guards=self.guards))
-            self.source = self.run.__source__
+            return
+        fused = numba_backend.fuse(self.graph, keep=[g.var for g in self.guards])
+        self.run = _exec(*generate(fused, name, guards=self.guards))
+        kernels = numba_backend.kernels_source(fused)
+        self.source = (kernels + "\n" if kernels else "") + self.run.__source__
+        self.graph = fused
 
     def __call__(self, leaves):
         args = [_strong(x) for x, t in zip(leaves, self.traced) if t]

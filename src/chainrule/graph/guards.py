@@ -114,7 +114,7 @@ def check_lines(guard, index, name, bind):
     comment = f"    # guard {index}: {guard.describe()}"
     fail = f"raise GuardFailure({index})"
     if guard.kind == "bool":
-        test = f"bool({name}) is not {guard.expected}"
+        test = f"not {name}" if guard.expected else name
     elif guard.kind == "shape":
         test = f"np.shape({name}) != {tuple(guard.expected)!r}"
     else:
