@@ -49,6 +49,9 @@ TARGETS = {"mlp": 1.05, "loop": 1.5, "compile_s": 0.05, "memory": 1.0}
 HAND = "hand-written NumPy"
 COMPILED = "chainrule compiled"
 EAGER = "chainrule eager (tape)"
+NUMBA = "chainrule compiled, numba backend"
+# the numba backend: loop gradient over JAX jit's, MLP gradient over the NumPy backend's
+NUMBA_TARGETS = {"loop_vs_jax": 2.0, "mlp_vs_numpy": 1.0}
 
 
 # --------------------------------------------------------------------------
@@ -78,11 +81,16 @@ def contenders(kind, data):
         out[COMPILED + ", integer labels"] = (
             lambda f=cr.compile(cr.value_and_grad(mlp_loss_labels(np))): f(params, x, labels))
         out[EAGER] = lambda f=cr.value_and_grad(mlp_loss(np)): f(params, x, onehot)
+        if common.module_available("numba"):
+            out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(mlp_loss(np)), backend="numba"): f(
+                params, x, onehot)
     else:
         x0 = data
         out[HAND] = lambda: loop_handwritten(x0)
-        out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np))): f(x0)
+        out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numpy"): f(x0)
         out[EAGER] = lambda f=cr.value_and_grad(loop(np)): f(x0)
+        if common.module_available("numba"):
+            out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numba"): f(x0)
     for name, fn in peer_contenders(kind, data, jax_eager=False).items():
         out["PyTorch (eager)" if name == "PyTorch" else name] = fn
     return out
@@ -96,6 +104,8 @@ def timed(kind, data, args):
     for name, s in seconds.items():
         if name.startswith(COMPILED) or name == "JAX (jit)":
             notes[name] = f"first call {common.format_seconds(s)}"
+        if name == NUMBA:
+            notes[name] += " (numba's compile included)"
     check_agreement(fns)
     samples, min_sample_s, warmup_s = common.quick_timing(args)
     times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s, warmup_s=warmup_s)
@@ -139,7 +149,7 @@ def compile_times(repeats):
     for case, (make, args) in cases.items():
         firsts = []
         for _ in range(repeats + 1):  # the first compile in the process is reported apart
-            f = cr.compile(cr.value_and_grad(make(np)))  # a fresh closure: nothing cached
+            f = cr.compile(cr.value_and_grad(make(np)), backend="numpy")  # fresh closure: nothing cached
             start = time.perf_counter()
             f(*args)
             firsts.append(time.perf_counter() - start)
@@ -147,6 +157,14 @@ def compile_times(repeats):
         split = {k: common.median([p[0][k] for p in phases]) for k in phases[0][0]}
         out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
                                      "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
+        if common.module_available("numba"):  # one fresh compile: numba's take seconds
+            f = cr.compile(cr.value_and_grad(make(np)), backend="numba")
+            start = time.perf_counter()
+            f(*args)
+            seconds = time.perf_counter() - start
+            out[f"chainrule numba backend, {case}"] = {
+                "first in process": seconds, "median": seconds, "best": seconds,
+                "phases": {"build (numba's compile included)": f.compile_seconds}}
         try:
             jax = common.setup_jax()
             import jax.numpy as jnp
@@ -268,6 +286,27 @@ def summary_rows(mlp, loop_res, comp, mem):
         rows.append([f"compiled {label}", cell, common.peers_text(times, HAND, others),
                      f"at most {TARGETS[key]}x",
                      common.met(paired, TARGETS[key], common.any_disturbed(times[COMPILED], times[HAND]))])
+    if loop_res and NUMBA in loop_res[0] and "JAX (jit)" in loop_res[0]:
+        times = loop_res[0]
+        r = common.paired_ratio(times[NUMBA], times["JAX (jit)"])
+        rows.append(["numba backend: scalar loop gradient / JAX jit",
+                     common.ratio_spread(times[NUMBA], times["JAX (jit)"]) + ", " + common.spread(
+                         times[NUMBA], unit=lambda v: f"{v:.3g} us", scale=1e6 / LOOP_OPS) + " per op",
+                     f"NumPy backend {common.paired_ratio(times[COMPILED], times['JAX (jit)']):.2f}x",
+                     f"at most {NUMBA_TARGETS['loop_vs_jax']}x",
+                     common.met(r, NUMBA_TARGETS["loop_vs_jax"], common.any_disturbed(times[NUMBA]))])
+    if mlp and NUMBA in mlp[0]:
+        times = mlp[0]
+        r = common.paired_ratio(times[NUMBA], times[COMPILED])
+        rows.append(["numba backend: MLP value and gradient / NumPy backend",
+                     common.ratio_spread(times[NUMBA], times[COMPILED]), "-",
+                     f"at most {NUMBA_TARGETS['mlp_vs_numpy']}x",
+                     common.met(r, NUMBA_TARGETS["mlp_vs_numpy"], common.any_disturbed(times[NUMBA]))])
+    numba_compiles = {k: v for k, v in (comp or {}).items() if k.startswith("chainrule numba")}
+    if numba_compiles:
+        rows.append(["numba backend: compile time (first call)", ", ".join(
+            f"{k.split(', ')[1]} {common.format_seconds(v['median'])}" for k, v in numba_compiles.items()),
+            "-", "reported", "-"])
     if comp and "chainrule, MLP" in comp:
         s = comp["chainrule, MLP"]["median"]
         jax = comp.get("JAX jit, MLP")

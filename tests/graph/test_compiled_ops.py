@@ -20,14 +20,14 @@ from ..ops.table import OPS
 CASES = [pytest.param(op, k, id=f"{op.name}-{k}") for op in OPS for k in range(len(op.cases))]
 
 # The numba backend (optional) runs the same table. Its compiles are slow
-# (seconds per native function), so by default it runs every 12th case, and
+# (seconds per native function), so by default it runs every 24th case, and
 # the whole table with CHAINRULE_NUMBA_TABLE=1.
 _NUMBA = importlib.util.find_spec("numba") is not None
 _FULL = os.environ.get("CHAINRULE_NUMBA_TABLE") == "1"
 NUMBA_CASES = [pytest.param(op, k, id=f"{op.name}-{k}", marks=() if _NUMBA else (
     pytest.mark.skip(reason="numba is not installed"),))
     for n, (op, k) in enumerate((op, k) for op in OPS for k in range(len(op.cases)))
-    if _FULL or n % 12 == 0]
+    if _FULL or n % 24 == 0]
 
 
 def _setup(op, k):

@@ -137,9 +137,11 @@ class CompileWarning(UserWarning):
 
 
 BACKENDS = ("auto", "numpy", "numba")
-# "auto" picks numba for scalar graphs at least this long (where one native
-# function pays for numba's compile time), when numba is installed
-AUTO_NUMBA_MIN_EQNS = 500
+# "auto" picks numba for scalar graphs of this many operations, when numba is
+# installed: long enough for native code to pay for numba's compile time,
+# short enough that the compile stays in seconds (numba takes milliseconds
+# per operation, more than linearly for huge functions)
+AUTO_NUMBA_EQNS = (500, 3000)
 
 
 def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend="auto"):
@@ -166,8 +168,8 @@ def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend
     graph into one native function and fuses each chain of elementwise
     operations of an array graph into one native loop, leaving contractions
     to NumPy's BLAS (see `chainrule.graph.numba_backend`); "auto" (the
-    default) takes numba for scalar graphs of at least AUTO_NUMBA_MIN_EQNS
-    operations when it is installed, NumPy otherwise. `.backend_used` and
+    default) takes numba for scalar graphs of AUTO_NUMBA_EQNS operations
+    (500 to 3000) when it is installed, NumPy otherwise. `.backend_used` and
     `.compile_seconds` report the choice and the build time.
 
     Example:
@@ -217,12 +219,13 @@ class _Program:
         self.fallback = None
         scalar = scalar_ok(self.graph)
         if backend == "auto":
-            backend = "numba" if (scalar and len(self.graph.eqns) >= AUTO_NUMBA_MIN_EQNS
+            low, high = AUTO_NUMBA_EQNS
+            backend = "numba" if (scalar and low <= len(self.graph.eqns) <= high
                                   and numba_backend.available()) else "numpy"
         self.backend = backend
         if backend == "numba":
             try:
-                self._build_numba(name, scalar)
+                self._build_numba(name, numba_backend.native_ok(self.graph))
             except Exception as e:  # noqa: BLE001  (numba cannot compile it: NumPy can)
                 self.backend = f"numpy (numba failed: {type(e).__name__}: {str(e).splitlines()[0][:200]})"
                 backend = "numpy"
@@ -235,8 +238,8 @@ class _Program:
             self.source = self.run.__source__
         self.seconds = time.perf_counter() - start
 
-    def _build_numba(self, name, scalar):
-        if scalar:
+    def _build_numba(self, name, native):
+        if native:
             self.run = numba_backend.compile_scalar(self.graph, name, self.guards)
             self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
             self.source = self.run.__source__

@@ -17,9 +17,9 @@ process.
 Example:
     >>> import numpy as np
     >>> from chainrule.graph import trace
-    >>> g = fuse(trace(lambda x, b: np.tanh(x + b) * 2.0, np.zeros((2, 3)), np.zeros(3)))
+    >>> g = fuse(trace(lambda x, b: (x + b) * 2.0 - x, np.zeros((2, 3)), np.zeros(3)))
     >>> [e.prim.name for e in g.eqns]  # doctest: +SKIP
-    ['fused_add_tanh_multiply']
+    ['fused_add_multiply_subtract']
 """
 
 import math
@@ -146,10 +146,20 @@ def compile_scalar(graph, name, guards=()):
 # --------------------------------------------------------------------------
 # array graphs: fuse elementwise chains
 
+# what fuses: arithmetic, comparisons and selections. Transcendental
+# functions (exp, tanh, log...) stay NumPy calls: NumPy evaluates them with
+# SIMD code that a scalar loop of `math` calls does not match, so fusing
+# them made the MLP gradient slower (measured round-robin in one process)
+FUSED = {"add", "subtract", "multiply", "divide", "negative", "positive", "square",
+         "reciprocal", "absolute", "fabs", "less", "less_equal", "greater", "greater_equal",
+         "equal", "not_equal", "where", "sqrt"}
+
+
 def _fusable(e):
-    """An elementwise ufunc equation the kernels can compute: a scalar
-    template, no params, one float64/bool output, float64/bool operands."""
-    if e.multiple or e.params or e.prim.name not in SCALAR_TEMPLATES or e.prim not in _UFUNC_PRIMS:
+    """An elementwise ufunc equation the kernels compute well: in FUSED, no
+    params, one float64/bool output, float64/bool operands."""
+    if (e.multiple or e.params or e.prim.name not in FUSED or e.prim.name not in SCALAR_TEMPLATES
+            or e.prim not in _UFUNC_PRIMS):
         return False
     out = e.outputs[0]
     if out.dtype not in _FUSABLE_DTYPES:
@@ -164,6 +174,9 @@ def _fusable(e):
 
 
 _UFUNC_PRIMS = set(UFUNCS.values())
+# chains with fewer output elements stay NumPy calls: calling a numba ufunc
+# costs more than NumPy's dispatch, which a loop over few elements cannot win back
+FUSE_MIN_SIZE = 4096
 
 
 def fuse(graph, keep=()):
@@ -184,7 +197,7 @@ def fuse(graph, keep=()):
     absorbed = set()
     groups = {}  # root index -> member indices, in graph order
     for k in range(len(graph.eqns) - 1, -1, -1):
-        if not fusable[k] or k in absorbed:
+        if not fusable[k] or k in absorbed or graph.eqns[k].outputs[0].size < FUSE_MIN_SIZE:
             continue
         root_shape = graph.eqns[k].outputs[0].shape
         members, stack = [k], [k]
@@ -276,6 +289,13 @@ def kernels_source(graph):
     return "\n".join(e.prim.kernel_source for e in graph.eqns if hasattr(e.prim, "kernel_source"))
 
 
-def is_scalar(graph):
-    """Whether `compile_scalar` applies (see codegen.scalar_ok)."""
-    return scalar_ok(graph)
+def native_ok(graph):
+    """Whether `compile_scalar` applies: a scalar graph (codegen.scalar_ok)
+    whose operations numba can type (its scalar templates and NumPy's own
+    ufuncs; not SciPy's special functions, which stay NumPy calls)."""
+    if not scalar_ok(graph):
+        return False
+    ufuncs = {p: u for u, p in UFUNCS.items()}
+    return all(e.prim.name in SCALAR_TEMPLATES
+               or getattr(np, getattr(ufuncs.get(e.prim), "__name__", ""), None) is ufuncs.get(e.prim)
+               for e in graph.eqns)
