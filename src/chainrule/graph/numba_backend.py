@@ -113,15 +113,16 @@ def compile_scalar(graph, name, guards=()):
         calls.append(f"    {outs + ',' if live_out else '_'} = {fname}({args})")
     results = []
     for o in graph.outputs:
-        if isinstance(o, Lit):
-            results.append(repr(float(o.value)) if not isinstance(o.value, (bool, np.bool_))
-                           else repr(bool(o.value)))
+        value = o.value if isinstance(o, Lit) else graph.consts[o][()] if o in graph.consts else None
+        if value is not None:
+            results.append(repr(bool(value)) if isinstance(value, (bool, np.bool_))
+                           else _literal(float(value)))
         else:
             results.append(driver_name(o))
     converts = [bool if v.dtype == bool else float for v in graph.inputs]
     head = f"def {name}_native({', '.join(driver_name(v) for v in graph.inputs)}):"
     driver_source = "\n".join([head] + calls + [f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})"])
-    namespace = dict(parts)
+    namespace = dict(parts, math=math)
     exec(compile(driver_source, f"<chainrule.compile numba {name}>", "exec"), namespace)
     native = numba.njit(error_model="numpy", cache=False)(namespace[f"{name}_native"])
     types = [numba.boolean if v.dtype == bool else numba.float64 for v in graph.inputs]
