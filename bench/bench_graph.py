@@ -69,8 +69,9 @@ def mlp_loss_labels(xp):
 # --------------------------------------------------------------------------
 # one callable per contender; peers missing from the machine are left out
 
-def contenders(kind, data):
-    """name -> no-argument callable returning (value, gradient)."""
+def contenders(kind, data, quick=False):
+    """name -> no-argument callable returning (value, gradient); with quick,
+    without the numba backend's loop (numba compiles it for a minute)."""
     import chainrule as cr
     out = {}
     if kind == "mlp":
@@ -89,7 +90,7 @@ def contenders(kind, data):
         out[HAND] = lambda: loop_handwritten(x0)
         out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numpy"): f(x0)
         out[EAGER] = lambda f=cr.value_and_grad(loop(np)): f(x0)
-        if common.module_available("numba"):
+        if common.module_available("numba") and not quick:
             out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numba"): f(x0)
     for name, fn in peer_contenders(kind, data, jax_eager=False).items():
         out["PyTorch (eager)" if name == "PyTorch" else name] = fn
@@ -99,7 +100,7 @@ def contenders(kind, data):
 def timed(kind, data, args):
     """name -> Samples (seconds per call), and name -> note (first-call
     time: compiles for chainrule compiled and JAX jit; or why it failed)."""
-    fns = contenders(kind, data)
+    fns = contenders(kind, data, quick=args.quick)
     _, seconds, notes = common.first_calls(fns, HAND)
     for name, s in seconds.items():
         if name.startswith(COMPILED) or name == "JAX (jit)":
@@ -140,7 +141,7 @@ def chainrule_phases(fun, args):
     return dict(zip(phases, np.diff(t))), len(graph.eqns)
 
 
-def compile_times(repeats):
+def compile_times(repeats, quick=False):
     """Rows of first-call times of fresh compiles: name -> dict."""
     import chainrule as cr
     params, x, onehot = mlp_data()
@@ -157,7 +158,7 @@ def compile_times(repeats):
         split = {k: common.median([p[0][k] for p in phases]) for k in phases[0][0]}
         out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
                                      "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
-        if common.module_available("numba"):  # one fresh compile: numba's take seconds
+        if common.module_available("numba") and not (quick and case == "loop"):  # one: seconds each
             f = cr.compile(cr.value_and_grad(make(np)), backend="numba")
             start = time.perf_counter()
             f(*args)
@@ -170,13 +171,13 @@ def compile_times(repeats):
             import jax.numpy as jnp
             jargs = jax_args(jnp, case.lower(), args if case == "MLP" else args[0])
             firsts = []
-            for _ in range(repeats + 1 if case == "MLP" else 2):  # the loop takes seconds
+            for _ in range(repeats + 1 if case == "MLP" else 1 if quick else 2):  # the loop: seconds
                 jitted = jax.jit(jax.value_and_grad(make(jnp)))
                 start = time.perf_counter()
                 jax.block_until_ready(jitted(*jargs))
                 firsts.append(time.perf_counter() - start)
-            out[f"JAX jit, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
-                                       "best": min(firsts[1:])}
+            out[f"JAX jit, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:] or firsts),
+                                       "best": min(firsts[1:] or firsts)}
         except ImportError:
             pass
     return out
@@ -383,7 +384,7 @@ def main(argv=None):
     load_start = os.getloadavg()
     mlp = loop_res = comp = mem = None
     if "compile" in which:  # first, so that the first compile in the process is cold
-        comp = compile_times(args.compiles)
+        comp = compile_times(args.compiles, args.quick)
         print("Compile time\n" + compile_table(comp) + "\n", flush=True)
     if "mlp" in which:
         mlp = timed("mlp", mlp_data(), args)

@@ -134,6 +134,7 @@ def main(argv=None):
     parser.add_argument("--collect", action="store_true", help="run nothing; rewrite RESULTS.md")
     args = parser.parse_args(argv)
     args.timeout = args.timeout or (300 if args.quick else 3600)
+    common.reexec_with_env(malloc=True, threads=args.threads)  # the environment RESULTS.md describes
     scripts = discover()
     unknown = set(args.only or ()) - set(scripts)
     if unknown:
