@@ -224,7 +224,7 @@ def hvp_bench():
         "chainrule hvp": lambda: cr.hvp(f, (W1,), (V,)),
     }
     rows = [(HAND, "hand-written hvp", "hand-written grad"),
-            ("chainrule (cr.hvp, forward over reverse)", "chainrule hvp", "chainrule grad")]
+            ("chainrule (cr.hvp, reverse over forward)", "chainrule hvp", "chainrule grad")]
 
     def jax_fns():
         jax = common.setup_jax()
