@@ -575,8 +575,9 @@ def results_path(path):
 
 
 def write_results(args, path, text):
-    """Write a results file unless this is a --quick run without --write."""
-    if not args.quick or args.write:
+    """Write a results file unless this is a --quick run without --write
+    (or $BENCH_WRITE_QUICK, which `make bench QUICK=1` sets)."""
+    if not args.quick or getattr(args, "write", False) or os.environ.get("BENCH_WRITE_QUICK") == "1":
         target = results_path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)

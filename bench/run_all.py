@@ -66,8 +66,10 @@ def run_script(name, script, args, folder, log_folder):
     """Run one script; returns (status text, seconds)."""
     cmd = [sys.executable, str(script), "--threads", str(args.threads)]
     if args.quick:
-        cmd += ["--quick", "--write"]
+        cmd += ["--quick"]
     env = dict(os.environ, BENCH_RESULTS_DIR=str(folder), PYTHONPATH=str(common.ROOT / "src"))
+    if args.quick:
+        env["BENCH_WRITE_QUICK"] = "1"  # results files into bench/quick/, for the summary
     env.pop("BENCH_ENV_SET", None)
     log = log_folder / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
