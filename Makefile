@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
+BENCH_STAMP := $(VENV)/.installed-bench
+# `make bench QUICK=1`: a quick smoke run into bench/quick/; THREADS: per library
+QUICK ?=
+THREADS ?= 1
 
 .PHONY: demo test bench clean census
 
@@ -35,9 +39,13 @@ test: $(TEST_STAMP)
 census: $(TEST_STAMP)
 	$(BIN)/python scripts/census.py --write
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/bench_reverse.py --threads 1
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+# runs every bench/bench_*.py and rewrites bench/RESULTS.md from their summaries
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run_all.py --threads $(THREADS) $(if $(QUICK),--quick)
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache bench/quick
