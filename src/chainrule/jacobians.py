@@ -202,8 +202,12 @@ def jacrev(fun, argnums=0):
     return jac_fun
 
 
-def jacobian(fun, argnums=0):
+def jacobian(fun, argnums=0, sparse=False):
     """Return a function computing the Jacobian of fun, by the cheaper mode.
+
+    With sparse=True the function returns a `scipy.sparse` matrix of shape
+    (out.size, arg.size), computed by colouring the sparsity pattern (see
+    `chainrule.sparse`).
 
     The Jacobian of n inputs and m outputs costs a batch of n tangents
     forward or of m cotangents backward: forward mode when n <= m, else
@@ -216,6 +220,9 @@ def jacobian(fun, argnums=0):
         >>> jacobian(lambda x: np.outer(x, x))(np.array([1.0, 2.0])).shape
         (2, 2, 2)
     """
+    if sparse:
+        from .sparse import sparse_jacobian
+        return sparse_jacobian(fun, argnums)
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     def jac_fun(*args, **kwargs):
@@ -230,8 +237,11 @@ def jacobian(fun, argnums=0):
     return jac_fun
 
 
-def hessian(fun, argnums=0):
+def hessian(fun, argnums=0, sparse=False):
     """Return a function computing the Hessian of scalar fun, shaped A + A.
+
+    With sparse=True, a `scipy.sparse` matrix (arg.size, arg.size) computed
+    by star colouring of the gradient's sparsity pattern.
 
     Forward over reverse: the forward-mode Jacobian of the reverse-mode
     gradient. With a tuple argnums the result is the nested tuple of blocks
@@ -244,4 +254,7 @@ def hessian(fun, argnums=0):
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
+    if sparse:
+        from .sparse import sparse_hessian
+        return sparse_hessian(fun, argnums)
     return jacfwd(jacrev(fun, argnums), argnums)
