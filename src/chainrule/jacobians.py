@@ -203,17 +203,19 @@ def jacrev(fun, argnums=0):
 
 
 def jacobian(fun, argnums=0, sparse=False):
-    """Return a function computing the Jacobian of fun, by the cheaper mode.
+    """Return a function computing the Jacobian of fun in the cheapest order.
+
+    The order of the Jacobian product is planned from fun's traced graph
+    (see `chainrule.product_order` and `jacobian_plan`): forward mode,
+    reverse mode, or a mixed order (forward over some segments, reverse
+    over others, the pieces multiplied) when the graph narrows in the
+    middle. The plan is made once per argument signature; graphs that
+    cannot be traced or cut fall back to the cheaper pure mode by input and
+    output size. The result is shaped out.shape + arg.shape as for `jacfwd`.
 
     With sparse=True the function returns a `scipy.sparse` matrix of shape
     (out.size, arg.size), computed by colouring the sparsity pattern (see
     `chainrule.sparse`).
-
-    The Jacobian of n inputs and m outputs costs a batch of n tangents
-    forward or of m cotangents backward: forward mode when n <= m, else
-    reverse. The output size is learnt from the taped forward pass that
-    reverse mode needs anyway; choosing forward mode then costs one extra
-    (unbatched) evaluation.
 
     Example:
         >>> import numpy as np
@@ -223,18 +225,67 @@ def jacobian(fun, argnums=0, sparse=False):
     if sparse:
         from .sparse import sparse_jacobian
         return sparse_jacobian(fun, argnums)
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    orders = {}  # argument signature -> planned order
 
     def jac_fun(*args, **kwargs):
+        from .product_order import execute, plan
         batching.install()
-        f, primals = _restrict(fun, args, nums, kwargs)
-        out, vjp_fn = vjp(f, *primals)
-        if _total_size(tree_flatten(primals)[0]) <= _total_size(tree_flatten(out)[0]):
-            return jacfwd(fun, argnums)(*args, **kwargs)
-        return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+        if kwargs:
+            return _jacobian_by_size(fun, argnums, args, kwargs)
+        key = _plan_key(args)
+        order = orders.get(key)
+        if order is None or order == "mixed":  # a mixed plan is re-traced per call
+            p = plan(fun, *args, argnums=argnums)
+            order = orders[key] = p.order
+            if order == "mixed":
+                return execute(p, args[argnums])
+        return (jacfwd if order == "forward" else jacrev)(fun, argnums)(*args)
 
     jac_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'fun')})"
     return jac_fun
+
+
+def jacobian_plan(fun, *args, argnums=0):
+    """The product order `jacobian(fun, argnums)` uses at these arguments:
+    printable, with `.order` ("forward", "reverse" or "mixed") and
+    `.alternatives`, a list of `(name, flops, peak_bytes)` per order
+    considered, as predicted by the cost model from the traced graph.
+
+    Example:
+        >>> import numpy as np
+        >>> W = np.ones((1000, 10))
+        >>> p = jacobian_plan(lambda x: np.tanh(W @ x), np.zeros(10))
+        >>> p.order, [name for name, _, _ in p.alternatives]
+        ('forward', ['forward', 'reverse', 'mixed'])
+    """
+    from .product_order import plan
+    return plan(fun, *args, argnums=argnums)
+
+
+def _plan_key(args):
+    leaves, tree = tree_flatten(list(args))
+    key = []
+    for x in leaves:
+        if hasattr(x, "shape") and hasattr(x, "dtype") or isinstance(x, (float, complex)):
+            key.append((np.shape(x), str(getattr(x, "dtype", type(x)))))
+        else:
+            try:
+                hash(x)
+                key.append(("static", x))
+            except TypeError:
+                key.append(("object", id(x)))
+    return tree, tuple(key)
+
+
+def _jacobian_by_size(fun, argnums, args, kwargs):
+    """Forward mode when the inputs are no more than the outputs, else reverse
+    (the output size comes from the taped forward pass reverse mode needs)."""
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    f, primals = _restrict(fun, args, nums, kwargs)
+    out, vjp_fn = vjp(f, *primals)
+    if _total_size(tree_flatten(primals)[0]) <= _total_size(tree_flatten(out)[0]):
+        return jacfwd(fun, argnums)(*args, **kwargs)
+    return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
 
 
 def hessian(fun, argnums=0, sparse=False):

@@ -1,0 +1,122 @@
+"""Jacobian plans: the expected product order on the standard chains, and
+the planned Jacobian equal to jacfwd's, eagerly, under compile and under
+differentiation."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.product_order import find_chain
+
+rng = np.random.default_rng(5)
+A = rng.standard_normal((10, 1000)) / 30   # 1000 -> 10
+B = rng.standard_normal((1000, 10)) / 3    # 10 -> 1000
+
+
+def wide_to_narrow(x):
+    return np.tanh(A @ x)
+
+
+def narrow_to_wide(x):
+    return np.sin(B @ x)
+
+
+def hourglass(x):  # 1000 -> 10 -> 1000
+    return np.tanh(B @ np.tanh(A @ x))
+
+
+def diamond(x):  # 10 -> 1000 -> 10
+    return np.tanh(A @ np.sin(B @ x))
+
+
+# fmt: off
+CHAINS = [
+    (wide_to_narrow, 1000, "reverse"),
+    (narrow_to_wide, 10,   "forward"),
+    (hourglass,      1000, "mixed"),
+    (diamond,        10,   "forward"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS, ids=[c[0].__name__ for c in CHAINS])
+def test_plan_order(f, n, order):
+    plan = cr.jacobian_plan(f, np.zeros(n))
+    assert plan.order == order
+    names = [a[0] for a in plan.alternatives]
+    assert names[:2] == ["forward", "reverse"] and "mixed" in names
+    costs = {name: flops for name, flops, _ in plan.alternatives}
+    assert all(flops > 0 for flops in costs.values())
+    assert all(peak > 0 for _, _, peak in plan.alternatives)
+    assert costs[order] == min(costs.values())
+    text = str(plan)
+    assert "forward" in text and "reverse" in text and "<- chosen" in text
+
+
+def test_hourglass_mixed_beats_both_pure_orders_by_far():
+    costs = {n: f for n, f, _ in cr.jacobian_plan(hourglass, np.zeros(1000)).alternatives}
+    assert costs["mixed"] < 0.6 * min(costs["forward"], costs["reverse"])
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS, ids=[c[0].__name__ for c in CHAINS])
+def test_planned_jacobian_equals_jacfwd(f, n, order):
+    x = rng.standard_normal(n)
+    J = cr.jacobian(f)(x)
+    np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cr.jacobian(f)(x), J)  # the cached decision
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS[2:], ids=[c[0].__name__ for c in CHAINS[2:]])
+def test_planned_jacobian_under_compile(f, n, order):
+    x = rng.standard_normal(n)
+    compiled = cr.compile(cr.jacobian(f))
+    np.testing.assert_allclose(compiled(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+def test_mixed_plan_is_differentiable():
+    A2, B2 = rng.standard_normal((3, 40)), rng.standard_normal((40, 3))
+
+    def f(x):  # a small hourglass with a long wide tail: mixed wins
+        y = B2 @ np.tanh(A2 @ x)
+        for _ in range(6):
+            y = np.sin(y) * 0.9 + y ** 2 * 0.01
+        return y
+
+    x = rng.standard_normal(40)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    loss = lambda J: np.sum(J ** 2)  # noqa: E731
+    g = cr.grad(lambda x: loss(cr.jacobian(f)(x)))(x)
+    expected = cr.grad(lambda x: loss(cr.jacfwd(f)(x)))(x)
+    np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_matrix_argument_and_output_shapes():
+    W = rng.standard_normal((4, 3))
+    f = lambda X: np.tanh(X @ W)  # noqa: E731
+    X = rng.standard_normal((5, 4))
+    J = cr.jacobian(f)(X)
+    assert J.shape == (5, 3, 5, 4)
+    np.testing.assert_allclose(J, cr.jacfwd(f)(X))
+
+
+def test_chain_cuts():
+    g = cr.trace(hourglass, np.zeros(1000))
+    chain = find_chain(g)
+    assert chain.sizes[0] == 1000 and chain.sizes[-1] == 1000 and 10 in chain.sizes
+
+
+def test_untraceable_function_falls_back_to_sizes():
+    def f(x):
+        return x[:3] * 2 if x[0] > 0 else x[:3] ** 2
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    plan = cr.jacobian_plan(f, x)
+    assert plan.order == "reverse" and "not traceable" in str(plan)
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x))
+
+
+def test_graph_without_cut_uses_a_pure_order():
+    f = lambda x: np.sin(x) * np.cos(x[::-1])  # noqa: E731
+    plan = cr.jacobian_plan(f, np.zeros(5))
+    assert plan.order in ("forward", "reverse")
+    x = rng.standard_normal(5)
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x))
