@@ -2,7 +2,10 @@
 
 Elementwise ops cost one flop per output element, matmul 2 m n k, sums one
 flop per input element, shape ops (reshape, transpose, broadcast, indexing)
-none; bytes are those of the array operands read and of the outputs written.
+none, concatenation none, einsum 2 per term of its full sum, factorisations
+and solves of n x n matrices n^3 (times a small factor for eigenvalue
+decompositions); bytes are those of the array operands read and of the
+outputs written.
 A primitive missing from `FLOPS` counts one flop per output element.
 
 Example:
@@ -44,6 +47,33 @@ def _none(e):
     return 0
 
 
+def _einsum_flops(e):
+    """2 per term of the full sum: the product of every label's extent."""
+    spec = e.params.get("subscripts", "")
+    ins = spec.split("->")[0].split(",")
+    extent = {}
+    for labels, v in zip(ins, e.inputs):
+        if isinstance(v, Var) and "." not in labels and len(labels) == v.ndim:
+            extent.update(zip(labels, v.shape))
+    if not extent:
+        return sum(v.size for v in e.outputs)
+    return 2 * int(np.prod(list(extent.values()), dtype=np.int64))
+
+
+def _cubic(e):
+    """Factorisations and solves of (stacks of) n x n matrices: n^3 each,
+    plus 2 n^2 per right-hand side column."""
+    a = e.inputs[0]
+    if not isinstance(a, Var) or a.ndim < 2:
+        return sum(v.size for v in e.outputs)
+    n = a.shape[-1]
+    stacks = a.size // (n * n) if n else 0
+    rhs = 0
+    if len(e.inputs) > 1 and isinstance(e.inputs[1], Var):
+        rhs = 2 * n * e.inputs[1].size
+    return stacks * n ** 3 + rhs
+
+
 # fmt: off
 FLOPS = {
     "matmul":       _matmul_flops,
@@ -55,6 +85,21 @@ FLOPS = {
     "real":         _none,
     "imag":         _none,
     "scatter_add":  lambda e: _input_size(e),  # one addition per scattered entry
+    "concatenate":  _none,
+    "astype":       _none,
+    "cumsum":       _input_size,
+    "amax":         _input_size,
+    "einsum":       _einsum_flops,
+    "solve":        _cubic,
+    "solve_triangular": lambda e: _cubic(e) // 2,
+    "inv":          _cubic,
+    "det":          _cubic,
+    "slogdet":      _cubic,
+    "cholesky":     lambda e: _cubic(e) // 3,
+    "eigh":         lambda e: 9 * _cubic(e),
+    "svd":          lambda e: 12 * _cubic(e),
+    "qr":           lambda e: 2 * _cubic(e),
+    "pinv":         lambda e: 12 * _cubic(e),
 }
 # fmt: on
 
