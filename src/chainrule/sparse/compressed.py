@@ -171,18 +171,6 @@ def _trace(g, x):
         return err
 
 
-def _detect(g, x, kind):
-    """(graph or the error that stopped tracing, pattern)."""
-    from .pattern import graph_pattern
-    graph = _trace(g, x)
-    if isinstance(graph, Exception):
-        return graph, None
-    if len(graph.outputs) != 1:
-        raise UnsupportedOptionError(
-            f"sparse=True needs a function with one array output; this one returns {len(graph.outputs)}")
-    return graph, graph_pattern(graph)
-
-
 def _dense_pattern(g, x, why):
     sp = require_scipy()
     warnings.warn(f"the sparsity pattern could not be traced ({type(why).__name__}: {why}); "
@@ -193,29 +181,33 @@ def _dense_pattern(g, x, why):
 
 def _compression(fun, args, argnums, kind):
     """(restricted function, argument, Compression), cached."""
+    from .pattern import graph_pattern
     g, x = _restricted(fun, args, argnums, kind)
+    graph = _trace(g, x)
+    if isinstance(graph, Exception):
+        return g, x, _compress(_dense_pattern(g, x, graph), kind, x)
+    if len(graph.outputs) != 1:
+        raise UnsupportedOptionError(
+            f"sparse=True needs a function with one array output; this one returns {len(graph.outputs)}")
     cache = _cache_for(fun)
     key = (kind, int(argnums), _signature(args))
-    graph, pattern = _detect(g, x, kind)
-    if isinstance(graph, Exception):
-        fp, pattern = None, _dense_pattern(g, x, graph)
-    else:
-        fp = _fingerprint(graph)
-        for old_fp, comp in cache.get(key, []):
-            if old_fp == fp:
-                return g, x, comp
-    if kind == "hessian":
-        pattern = ((pattern + pattern.T) > 0).tocsr()
-        comp = compress_hessian(pattern)
-    elif kind == "jacobian":
-        comp = compress_jacobian(pattern, allow_rows=x.dtype.kind == "f")
-    else:
-        comp = pattern
-    if fp is not None:
-        entries = cache.setdefault(key, [])
-        entries.append((fp, comp))
-        del entries[:-4]
+    fp = _fingerprint(graph)
+    for old_fp, comp in cache.get(key, []):
+        if old_fp == fp:
+            return g, x, comp
+    comp = _compress(graph_pattern(graph), kind, x)
+    entries = cache.setdefault(key, [])
+    entries.append((fp, comp))
+    del entries[:-4]
     return g, x, comp
+
+
+def _compress(pattern, kind, x):
+    if kind == "hessian":
+        return compress_hessian(((pattern + pattern.T) > 0).tocsr())
+    if kind == "jacobian":
+        return compress_jacobian(pattern, allow_rows=x.dtype.kind == "f")
+    return pattern
 
 
 # --------------------------------------------------------------------------
