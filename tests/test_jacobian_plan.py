@@ -120,3 +120,20 @@ def test_graph_without_cut_uses_a_pure_order():
     assert plan.order in ("forward", "reverse")
     x = rng.standard_normal(5)
     np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x))
+
+
+def test_nested_argument_or_output_keeps_its_structure():
+    nested_out = lambda x: {"y": hourglass(x)}  # noqa: E731
+    x = rng.standard_normal(1000)
+    assert cr.jacobian_plan(nested_out, x).order != "mixed"
+    J = cr.jacobian(nested_out)(x)
+    assert set(J) == {"y"} and J["y"].shape == (1000, 1000)
+    nested_in = lambda xs: hourglass(xs[0])  # noqa: E731
+    assert cr.jacobian_plan(nested_in, [x]).order != "mixed"
+    assert cr.jacobian(nested_in)([x])[0].shape == (1000, 1000)
+
+
+def test_identity_and_constant_functions():
+    x = rng.standard_normal(3)
+    np.testing.assert_array_equal(cr.jacobian(lambda x: x)(x), np.eye(3))
+    np.testing.assert_array_equal(cr.jacobian(lambda x: np.ones(2))(x), np.zeros((2, 3)))

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core.box import Box
-from .core.tree import tree_flatten
+from .core.tree import tree_flatten, tree_unflatten
 
+_LEAF = object()
 MIXED_MARGIN = 0.9  # a mixed order must beat the better pure mode by 10% (model error)
 
 
@@ -308,7 +309,7 @@ def plan(fun, *args, argnums=0):
         return _by_size(*_sizes(fun, args, argnums), "several arguments", name)
     f, (x,) = _restrict(fun, args, (int(argnums),), {})
     leaves = tree_flatten(x)[0]
-    if len(leaves) != 1 or any(isinstance(a, Box) for a in tree_flatten(list(args))[0]
+    if len(leaves) != 1 or leaves[0] is not x or any(isinstance(a, Box) for a in tree_flatten(list(args))[0]
                                if a is not x):
         return _by_size(*_sizes(fun, args, argnums), "not one array argument", name)
     try:
@@ -317,10 +318,10 @@ def plan(fun, *args, argnums=0):
         return _by_size(*_sizes(fun, args, argnums), f"not traceable: {type(err).__name__}", name)
     n_in = int(np.size(leaves[0]))
     n_out = sum(v.size for v in graph.outputs if hasattr(v, "size")) or 1
-    chain = find_chain(graph) if len(graph.outputs) == 1 and len(graph.inputs) == 1 else None
+    one_array = len(graph.outputs) == 1 and tree_unflatten(graph.out_tree, [_LEAF]) is _LEAF
+    chain = find_chain(graph) if one_array and len(graph.inputs) == 1 else None
     if chain is None:
-        p = _by_size(n_in, n_out, "not a chain from one float input to one float output", name)
-        return p
+        return _by_size(n_in, n_out, "not a chain from one float array to one float array", name)
     return plan_chain(chain, name)
 
 

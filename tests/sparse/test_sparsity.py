@@ -141,8 +141,8 @@ def test_sparse_hessian_equals_dense(f, n, colours):
 
 
 def test_hessian_pattern_is_tridiagonal_for_rosenbrock():
-    comp = compression(rosenbrock, np.zeros(10), hessian=True)
-    np.testing.assert_array_equal(comp.pattern.toarray(), banded_pattern(10, 1))
+    pattern = cr.sparsity(rosenbrock, np.zeros(10), hessian=True)
+    np.testing.assert_array_equal(pattern.toarray(), banded_pattern(10, 1))
 
 
 def test_arrow_hessian_uses_star_colouring():

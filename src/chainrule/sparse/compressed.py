@@ -261,12 +261,13 @@ def evaluate(g, x, comp):
 # --------------------------------------------------------------------------
 # the public functions
 
-def sparsity(fun, *args, argnums=0):
+def sparsity(fun, *args, argnums=0, hessian=False):
     """The sparsity pattern of fun's Jacobian at these argument shapes: a
     boolean `scipy.sparse` matrix (out.size, arg.size), True wherever an
     entry may be nonzero for some argument values (a superset of the
     nonzeros: exact for elementwise code, indexing, stencils, reductions and
-    products with constant matrices; dense where unknown).
+    products with constant matrices; dense where unknown). With hessian=True,
+    the (symmetric) pattern of the Hessian of scalar fun, (arg.size, arg.size).
 
     Example:
         >>> import numpy as np
@@ -275,6 +276,8 @@ def sparsity(fun, *args, argnums=0):
                [ True,  True, False],
                [ True,  True,  True]])
     """
+    if hessian:
+        return _compression(fun, args, argnums, "hessian")[2].pattern
     _, _, pattern = _compression(fun, args, argnums, "pattern")
     return pattern
 
