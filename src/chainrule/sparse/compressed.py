@@ -271,7 +271,7 @@ def sparsity(fun, *args, argnums=0, hessian=False):
 
     Example:
         >>> import numpy as np
-        >>> sparsity(lambda x: np.cumsum(x) * x[0], np.zeros(3)).toarray()
+        >>> sparsity(lambda x: np.cumsum(x, axis=0) * x[0], np.zeros(3)).toarray()
         array([[ True, False, False],
                [ True,  True, False],
                [ True,  True,  True]])
