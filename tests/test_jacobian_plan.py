@@ -137,3 +137,20 @@ def test_identity_and_constant_functions():
     x = rng.standard_normal(3)
     np.testing.assert_array_equal(cr.jacobian(lambda x: x)(x), np.eye(3))
     np.testing.assert_array_equal(cr.jacobian(lambda x: np.ones(2))(x), np.zeros((2, 3)))
+
+
+def test_mixed_plan_through_library_handlers():
+    from chainrule.scipy.special import logsumexp
+    A3, B3 = rng.standard_normal((10, 400)) / 20, rng.standard_normal((400, 10))
+
+    def f(x):
+        h = np.tanh(A3 @ x)
+        h = h - logsumexp(h) + np.linalg.norm(h, np.inf) + np.max(h)
+        y = B3 @ h
+        for _ in range(4):
+            y = np.sin(y) * 0.9 + 0.01 * y ** 2
+        return y
+
+    x = rng.standard_normal(400)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-13)

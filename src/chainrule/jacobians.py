@@ -238,7 +238,10 @@ def jacobian(fun, argnums=0, sparse=False):
             p = plan(fun, *args, argnums=argnums)
             order = orders[key] = p.order
             if order == "mixed":
-                return execute(p, args[argnums])
+                try:
+                    return execute(p, args[argnums])
+                except Exception:  # the replay met something it cannot run: a pure
+                    order = orders[key] = p.pure_order  # mode (raises the user's own errors)
         return (jacfwd if order == "forward" else jacrev)(fun, argnums)(*args)
 
     jac_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'fun')})"

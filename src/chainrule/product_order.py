@@ -248,6 +248,7 @@ class JacobianPlan:
     step: Step = None
     reason: str = ""
     name: str = "fun"
+    pure_order: str = None  # the cheaper pure mode
     _chain: Chain = None
     _best: list = None
 
@@ -281,7 +282,7 @@ def _bytes(b):
 def _by_size(n_in, n_out, reason, name):
     order = "forward" if n_in <= n_out else "reverse"
     return JacobianPlan(order, [("forward", None, None), ("reverse", None, None)],
-                        reason=reason, name=name)
+                        reason=reason, name=name, pure_order=order)
 
 
 def example(x):
@@ -347,7 +348,7 @@ def plan_chain(chain, name="fun"):
             order = "mixed"
     return JacobianPlan(order, alternatives, chain=n, step=mixed if order == "mixed" else None,
                         reason="" if L >= 2 else "no cut point: a single Jacobian",
-                        name=name, _chain=chain, _best=best)
+                        name=name, pure_order=pure.kind, _chain=chain, _best=best)
 
 
 def _pure(chain, kind):
