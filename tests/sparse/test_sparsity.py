@@ -203,3 +203,19 @@ def test_errors_are_clear():
 def test_zero_jacobian():
     J = cr.jacobian(lambda x: np.floor(x) + 1.0, sparse=True)(np.ones(3))
     assert J.shape == (3, 3) and J.nnz == 0
+
+
+def test_complex_argument_matches_dense():
+    z = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    g = lambda z: z[1:] * z[:-1]  # noqa: E731
+    np.testing.assert_allclose(cr.jacobian(g, sparse=True)(z).toarray(), cr.jacfwd(g)(z))
+    f = lambda z: np.sum(np.abs(z[1:] * z[:-1]) ** 2)  # noqa: E731
+    np.testing.assert_allclose(cr.hessian(f, sparse=True)(z).toarray(), cr.hessian(f)(z), atol=1e-12)
+
+
+def test_second_argument_and_static_arguments():
+    f = lambda a, x, k: np.roll(x, k) * x * a  # noqa: E731
+    x = rng.standard_normal(7)
+    J = cr.jacobian(f, argnums=1, sparse=True)(2.0, x, 2)
+    np.testing.assert_allclose(J.toarray(), cr.jacfwd(f, argnums=1)(2.0, x, 2))
+    assert cr.sparsity(f, 2.0, x, 2, argnums=1).nnz == 14

@@ -75,12 +75,13 @@ def compress_jacobian(pattern, allow_rows=True):
     return Compression(pattern, "columns", cc, rows, cols, rows, cc[cols] if cc.size else cols)
 
 
-def compress_hessian(pattern):
+def compress_hessian(pattern, symmetric=True):
     """Star colouring of a symmetric pattern, or distance-2 colouring when
-    that needs no more colours (its recovery is direct)."""
+    that needs no more colours (its recovery is direct) or when the values
+    are not symmetric (complex arguments)."""
     rows, cols = _entries(pattern)
-    star = star_colouring(pattern)
     plain = column_colouring(pattern)
+    star = star_colouring(pattern) if symmetric else plain
     if star.size and star.max() < plain.max():
         direct = recoverable(pattern, star)
         mirror_ok = _mirror_ok(pattern, star, rows, cols, direct)
@@ -204,7 +205,7 @@ def _compression(fun, args, argnums, kind):
 
 def _compress(pattern, kind, x):
     if kind == "hessian":
-        return compress_hessian(((pattern + pattern.T) > 0).tocsr())
+        return compress_hessian(((pattern + pattern.T) > 0).tocsr(), symmetric=x.dtype.kind == "f")
     if kind == "jacobian":
         return compress_jacobian(pattern, allow_rows=x.dtype.kind == "f")
     return pattern
