@@ -205,9 +205,9 @@ def sparse_verdicts(out):
     r = out[n]
     speedup = r.get("dense", r.get("dense_extrapolated")) / r["sparse"]
     ok = speedup >= TARGETS["sparse"]
+    how = "measured" if "dense" in r else f"dense time extrapolated from N = {min(out)} as N^2"
     line = (f"- sparse PDE Jacobian, N = {n}: {r['colours']} colours, "
-            f"{common.format_seconds(r['sparse'])}, {speedup:.0f}x faster than dense jacfwd "
-            f"({'measured' if 'dense' in r else 'dense time extrapolated from N = ' + str(min(out)) + ' as N^2'}; "
+            f"{common.format_seconds(r['sparse'])}, {speedup:.0f}x faster than dense jacfwd ({how}; "
             f"target >= {TARGETS['sparse']:.0f}x): {'met' if ok else 'NOT met'}")
     summary = [f"sparse PDE Jacobian, N = {n}", common.format_seconds(r["sparse"]),
                f"dense jacfwd {speedup:.0f}x slower" + ("" if "dense" in r else " (extrapolated)"),

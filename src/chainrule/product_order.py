@@ -147,6 +147,10 @@ class Step:
     flops: float = 0.0
     peak: float = 0.0  # elements
 
+    def size_out(self, sizes):
+        """Elements of the explicit Jacobian this step makes (none for I)."""
+        return 0 if self.kind == "identity" else sizes[self.hi] * sizes[self.lo]
+
     def describe(self, sizes):
         lo, hi = self.lo, self.hi
         shape = f"{sizes[hi]}x{sizes[lo]}"
@@ -208,14 +212,9 @@ def solve(chain):
     return best
 
 
-def _size_out(self, sizes):
-    return 0 if self.kind == "identity" else sizes[self.hi] * sizes[self.lo]
-
-
-Step.size_out = _size_out
-
-
 def _cheapest(options):
+    """The option with the fewest flops; among those within 2% of it, the
+    least peak memory."""
     low = min(o.flops for o in options)
     close = [o for o in options if o.flops <= low * 1.02]
     return min(close, key=lambda o: (o.peak, o.flops))
@@ -250,7 +249,6 @@ class JacobianPlan:
     name: str = "fun"
     pure_order: str = None  # the cheaper pure mode
     _chain: Chain = None
-    _best: list = None
 
     def __str__(self):
         lines = [f"Jacobian plan for {self.name}: order {self.order}"]
@@ -336,10 +334,7 @@ def plan_chain(chain, name="fun"):
     rev = _pure(chain, "reverse")
     alternatives = [("forward", fwd.flops, fwd.peak * item), ("reverse", rev.flops, rev.peak * item)]
     mixed = _best_mixed(chain, best) if L >= 2 else None
-    pure = fwd if (fwd.flops, fwd.peak) <= (rev.flops * 1.0, rev.peak) or fwd.flops <= rev.flops \
-        else rev
-    if fwd.flops <= rev.flops * 1.02 and rev.flops <= fwd.flops * 1.02:
-        pure = fwd if fwd.peak <= rev.peak else rev
+    pure = _cheapest([fwd, rev])
     order = pure.kind
     if mixed is not None:
         total = mixed.flops + _sum(chain.primal, 0, L)  # one primal replay for the cut values
@@ -348,7 +343,7 @@ def plan_chain(chain, name="fun"):
             order = "mixed"
     return JacobianPlan(order, alternatives, chain=n, step=mixed if order == "mixed" else None,
                         reason="" if L >= 2 else "no cut point: a single Jacobian",
-                        name=name, pure_order=pure.kind, _chain=chain, _best=best)
+                        name=name, pure_order=pure.kind, _chain=chain)
 
 
 def _pure(chain, kind):

@@ -23,13 +23,14 @@ import warnings
 
 import numpy as np
 
+from ..core.errors import ChainruleError
 from ..graph.ir import Lit, Var, reads, substitute
 from .rules import DENSE, local_pattern
 
 MAX_DENSE_ENTRIES = 50_000_000  # a conservative pattern larger than this is refused
 
 
-class PatternTooLargeError(MemoryError):
+class PatternTooLargeError(ChainruleError, MemoryError):
     """A conservative (dense) pattern would not fit in memory."""
 
 

@@ -103,7 +103,7 @@ def _scatter_add(e, k, known):
     out, vals = e.outputs[0], e.inputs[0]
     index = fill(e.params["index"], arrays) if arrays else e.params["index"]
     dest = np.arange(out.size, dtype=np.int64).reshape(e.params["shape"])[index]
-    src = np.broadcast_to(_numbers(vals), np.shape(dest)) if vals.size > 1 else np.zeros(np.shape(dest), np.int64)
+    src = np.broadcast_to(_numbers(vals), np.shape(dest))
     return selection(np.ravel(dest), np.ravel(src), (out.size, vals.size))
 
 
