@@ -32,6 +32,8 @@ OPS = [
     ("matrix",   1, lambda a: (a.reshape(2, 3).T * np.arange(1.0, 3.0)).ravel()),
     ("rowsum",   1, lambda a: np.repeat(a.reshape(3, 2).sum(axis=1), 2)),
     ("concat",   1, lambda a: np.concatenate([a[3:], a[:3] * 2])),
+    ("tril",     1, lambda a: np.tril(a.reshape(2, 3)).ravel()),
+    ("mask",     2, lambda a, b: np.where(PERM > 2, a, b ** 2)),
     ("outer",    1, lambda a: (np.outer(a[:2], a[2:5])[:, :3]).ravel()),
     ("mul",      2, lambda a, b: a * b),
     ("add",      2, lambda a, b: a - 2 * b),

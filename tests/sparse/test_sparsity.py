@@ -219,3 +219,15 @@ def test_second_argument_and_static_arguments():
     J = cr.jacobian(f, argnums=1, sparse=True)(2.0, x, 2)
     np.testing.assert_allclose(J.toarray(), cr.jacfwd(f, argnums=1)(2.0, x, 2))
     assert cr.sparsity(f, 2.0, x, 2, argnums=1).nnz == 14
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.tril(x.reshape(3, 3)).ravel(),
+    lambda x: np.where(np.arange(9) % 2 == 0, x, x[::-1] ** 2),
+    lambda x: x[np.array([True, False] * 4 + [True])] * 2,
+    lambda x: np.diff(x) * np.diag(x.reshape(3, 3)).sum(),
+])
+def test_known_masks_give_exact_patterns(f):
+    x = rng.uniform(0.5, 1.5, 9)
+    numeric = cr.jacfwd(f)(x).reshape(-1, 9) != 0
+    np.testing.assert_array_equal(cr.sparsity(f, x).toarray(), numeric)

@@ -192,9 +192,18 @@ def _matmul_batched(e, k, known, xs, ys):
 
 
 def _where(e, k, known):
+    """Elementwise in x and y; with a known condition, x only where it holds
+    and y only where it does not (np.tril, np.triu, masks)."""
     if k == 0:
         return None  # the condition carries no derivative
-    return _elementwise(e, k, known)
+    pattern = _elementwise(e, k, known)
+    cond = _value(e.inputs[0], known)
+    if cond is None:
+        return pattern
+    taken = np.broadcast_to(np.asarray(cond, bool), e.outputs[0].shape).ravel()
+    keep = taken if k == 1 else ~taken
+    _sparse()
+    return (pattern.multiply(keep[:, None])).tocsr()
 
 
 def _params(e, known):
