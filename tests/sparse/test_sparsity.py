@@ -231,3 +231,11 @@ def test_known_masks_give_exact_patterns(f):
     x = rng.uniform(0.5, 1.5, 9)
     numeric = cr.jacfwd(f)(x).reshape(-1, 9) != 0
     np.testing.assert_array_equal(cr.sparsity(f, x).toarray(), numeric)
+
+
+def test_sparse_under_compile_or_differentiation_is_refused():
+    jac = cr.jacobian(lambda x: x[1:] * x[:-1], sparse=True)
+    with pytest.raises(cr.UnsupportedOptionError, match="concrete arrays"):
+        cr.compile(jac)(np.ones(4))
+    with pytest.raises(cr.UnsupportedOptionError, match="concrete arrays"):
+        cr.grad(lambda x: jac(x).sum())(np.ones(4))
