@@ -88,26 +88,32 @@ def _iterated(indptr, indices, colours, n, rounds):
 
 def _dsatur(indptr, indices, n):
     """Brélaz's DSATUR: colour next the vertex seeing the most distinct
-    colours (ties: the larger degree), with the smallest free colour."""
+    colours (ties: the larger degree, then the first), with the smallest
+    free colour. The colours a vertex sees are the bits of an int; heap keys
+    are single ints (saturation, degree, vertex), which compare fast."""
     import heapq
     ip, ix = indptr.tolist(), indices.tolist()
     deg = np.diff(indptr).tolist()
+    span = max(deg, default=0) + 1
+    rank = [(span - 1 - d) * n + v for v, d in enumerate(deg)]  # ties: larger degree first
+    step = span * n  # one more colour seen outranks any degree
     col = [-1] * n
-    seen = [set() for _ in range(n)]
-    heap = [(0, -deg[v], v) for v in range(n)]
+    seen = [0] * n
+    heap = list(rank)
     heapq.heapify(heap)
+    push, pop = heapq.heappush, heapq.heappop
     while heap:
-        s, d, v = heapq.heappop(heap)
-        if col[v] >= 0 or -s != len(seen[v]):
+        key = pop(heap)
+        sat, r = divmod(key, step)
+        v = r % n
+        if col[v] >= 0 or -sat != seen[v].bit_count():
             continue  # coloured already, or a stale entry
-        c = 0
-        while c in seen[v]:
-            c += 1
-        col[v] = c
+        free = ~seen[v] & (seen[v] + 1)  # the lowest clear bit
+        col[v] = free.bit_length() - 1
         for w in ix[ip[v]:ip[v + 1]]:
-            if col[w] < 0 and c not in seen[w]:
-                seen[w].add(c)
-                heapq.heappush(heap, (-len(seen[w]), -deg[w], w))
+            if col[w] < 0 and not seen[w] & free:
+                seen[w] |= free
+                push(heap, rank[w] - seen[w].bit_count() * step)
     return np.asarray(col, np.int64)
 
 
