@@ -78,7 +78,8 @@ def graph_pattern(graph, wrt=None):
         if not traced and not any(v in pats for v in reads(e)):
             _evaluate(e, known)
             continue
-        if not traced or e.multiple or len(e.outputs) != 1:  # a traced param, or several outputs
+        in_params = len(traced) < sum(v in pats for v in reads(e))
+        if in_params or e.multiple or len(e.outputs) != 1:  # a traced param, or several outputs
             outs = _conservative(e, pats, n_in)
         else:
             outs = [_propagate(e, traced, pats, known, n_in)]
