@@ -74,15 +74,13 @@ def test_planned_jacobian_under_compile(f, n, order):
 
 
 def test_mixed_plan_is_differentiable():
-    A2, B2 = rng.standard_normal((3, 40)), rng.standard_normal((40, 3))
+    A2, B2 = rng.standard_normal((3, 300)) / 10, rng.standard_normal((300, 3))
+    W2 = rng.standard_normal((300, 300)) / 20
 
-    def f(x):  # a small hourglass with a long wide tail: mixed wins
-        y = B2 @ np.tanh(A2 @ x)
-        for _ in range(6):
-            y = np.sin(y) * 0.9 + y ** 2 * 0.01
-        return y
+    def f(x):  # an hourglass with a square layer in its wide tail: mixed wins
+        return np.sin(W2 @ np.tanh(B2 @ np.tanh(A2 @ x)))
 
-    x = rng.standard_normal(40)
+    x = rng.standard_normal(300)
     assert cr.jacobian_plan(f, x).order == "mixed"
     loss = lambda J: np.sum(J ** 2)  # noqa: E731
     g = cr.grad(lambda x: loss(cr.jacobian(f)(x)))(x)
@@ -154,3 +152,19 @@ def test_mixed_plan_through_library_handlers():
     x = rng.standard_normal(400)
     assert cr.jacobian_plan(f, x).order == "mixed"
     np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-13)
+
+
+def test_small_functions_keep_a_pure_order():
+    """The per-call cost of re-tracing and replaying outweighs a mixed order's
+    savings on small Jacobians."""
+    A4, B4 = rng.standard_normal((3, 40)), rng.standard_normal((40, 3))
+    plan = cr.jacobian_plan(lambda x: np.tanh(B4 @ np.tanh(A4 @ x)), np.zeros(40))
+    assert plan.order in ("forward", "reverse")
+    costs = dict((name, flops) for name, flops, _ in plan.alternatives)
+    assert costs["mixed"] > min(costs["forward"], costs["reverse"])
+
+
+def test_equal_width_runs_are_merged():
+    f = lambda x: np.sin(np.cos(np.tanh(B @ np.tanh(A @ x))) ** 2)  # noqa: E731
+    chain = find_chain(cr.trace(f, np.zeros(1000)))
+    assert chain.sizes == [1000, 10, 10, 1000, 1000]

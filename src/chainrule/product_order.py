@@ -34,6 +34,7 @@ Example:
     ['forward', 'reverse', 'mixed']
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,7 @@ from .core.tree import tree_flatten, tree_unflatten
 
 _LEAF = object()
 MIXED_MARGIN = 0.9  # a mixed order must beat the better pure mode by 10% (model error)
+REPLAY_FLOPS = 1e5  # the per-call tracing and replay of one equation, in flops' time
 
 
 # --------------------------------------------------------------------------
@@ -68,7 +70,11 @@ class Chain:
 
     @property
     def sizes(self):
-        return [v.size for v in self.cuts]
+        return [_size(v) for v in self.cuts]
+
+
+def _size(v):
+    return math.prod(v.shape)
 
 
 def _float(v):
@@ -106,6 +112,7 @@ def find_chain(graph):
                 bounds.append(k)
     if cuts[-1] is not y:
         return None
+    cuts, bounds = _runs(cuts, bounds)
     chain = Chain(graph, cuts, [], depends)
     for a, b in zip(bounds[:-1], bounds[1:]):
         eqns = list(range(a + 1, b + 1))
@@ -116,15 +123,25 @@ def find_chain(graph):
             cost = eqn_cost(e).flops
             primal += cost
             if any(v in depends for v in reads(e)):
-                out = sum(v.size for v in e.outputs)
+                out = sum(_size(v) for v in e.outputs)
                 flops += max(cost, out)
-                width = max(width, out + sum(v.size for v in reads(e) if v in depends))
+                width = max(width, out + sum(_size(v) for v in reads(e) if v in depends))
                 tape += out
         chain.flops.append(flops)
         chain.primal.append(primal)
         chain.width.append(width)
         chain.tape.append(tape)
     return chain
+
+
+def _runs(cuts, bounds):
+    """Only the first and last cut of each run of equal sizes: inside a run
+    every split multiplies the same sizes, and the cost of moving the split
+    is linear in the segments moved, so an end of the run is always best."""
+    keep = [k for k in range(len(cuts))
+            if k == 0 or k == len(cuts) - 1
+            or _size(cuts[k - 1]) != _size(cuts[k]) or _size(cuts[k + 1]) != _size(cuts[k])]
+    return [cuts[k] for k in keep], [bounds[k] for k in keep]
 
 
 # --------------------------------------------------------------------------
@@ -337,7 +354,9 @@ def plan_chain(chain, name="fun"):
     pure = _cheapest([fwd, rev])
     order = pure.kind
     if mixed is not None:
-        total = mixed.flops + _sum(chain.primal, 0, L)  # one primal replay for the cut values
+        # one primal replay for the cut values, and the Python work of
+        # re-tracing and replaying, per equation
+        total = mixed.flops + _sum(chain.primal, 0, L) + REPLAY_FLOPS * len(chain.graph.eqns)
         alternatives.append(("mixed", total, mixed.peak * item))
         if total < MIXED_MARGIN * pure.flops:
             order = "mixed"

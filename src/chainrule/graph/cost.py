@@ -15,6 +15,7 @@ Example:
     Cost(flops=216, bytes=928)
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,14 +34,18 @@ class Cost:
         return Cost(self.flops + other.flops, self.bytes + other.bytes)
 
 
+def _size(v):
+    return math.prod(v.shape)  # Var.size through np.prod is slow for a hot path
+
+
 def _matmul_flops(e):
     x, _ = e.inputs
     k = x.shape[-1] if isinstance(x, Var) and x.ndim else 1
-    return 2 * k * e.outputs[0].size
+    return 2 * k * _size(e.outputs[0])
 
 
 def _input_size(e):
-    return e.inputs[0].size if isinstance(e.inputs[0], Var) else 1
+    return _size(e.inputs[0]) if isinstance(e.inputs[0], Var) else 1
 
 
 def _none(e):
@@ -105,7 +110,7 @@ FLOPS = {
 
 
 def _nbytes(v):
-    return v.size * np.dtype(v.dtype).itemsize
+    return _size(v) * np.dtype(v.dtype).itemsize
 
 
 def eqn_cost(e):
@@ -117,7 +122,7 @@ def eqn_cost(e):
         Cost(flops=10, bytes=160)
     """
     rule = FLOPS.get(e.prim.name)
-    flops = rule(e) if rule is not None else sum(v.size for v in e.outputs)
+    flops = rule(e) if rule is not None else sum(_size(v) for v in e.outputs)
     moved = sum(_nbytes(v) for v in reads(e)) + sum(_nbytes(v) for v in e.outputs)
     return Cost(int(flops), int(moved))
 
