@@ -168,3 +168,13 @@ def test_equal_width_runs_are_merged():
     f = lambda x: np.sin(np.cos(np.tanh(B @ np.tanh(A @ x))) ** 2)  # noqa: E731
     chain = find_chain(cr.trace(f, np.zeros(1000)))
     assert chain.sizes == [1000, 10, 10, 1000, 1000]
+
+
+def test_mixed_plan_under_vmap():
+    A5, B5 = rng.standard_normal((3, 300)) / 10, rng.standard_normal((300, 3))
+    W5 = rng.standard_normal((300, 300)) / 20
+    f = lambda x: np.sin(W5 @ np.tanh(B5 @ np.tanh(A5 @ x)))  # noqa: E731
+    xs = rng.standard_normal((2, 300))
+    assert cr.jacobian_plan(f, xs[0]).order == "mixed"
+    J = cr.vmap(cr.jacobian(f))(xs)
+    np.testing.assert_allclose(J, np.stack([cr.jacfwd(f)(x) for x in xs]), rtol=1e-10, atol=1e-13)
