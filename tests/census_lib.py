@@ -97,6 +97,8 @@ def enumerate_names():
 def _method(name):
     def call(x, *args):
         attr = getattr(x, name)
+        if isinstance(attr, np.flatiter):  # NumPy's x.flat is an iterator; its values are x.flat[:]
+            return attr[:]
         return attr(*args) if callable(attr) else attr
     call.__name__ = name
     return call

@@ -33,9 +33,6 @@ for _mod in sorted(m.name for m in pkgutil.iter_modules(_here) if m.name.startsw
 def _complex_variant(op):
     """(variant Op, None), or (None, why NumPy refused the complex cases)."""
     cases = spec.complexify(op, zlib.crc32(op.name.encode()))
-    if isinstance(op.complex, type):  # every mode must raise this error
-        modes = tuple(m for m in op.modes if m != "cs")
-        return dataclasses.replace(op, name=f"{op.name}[complex]", cases=cases, modes=modes), None
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -43,6 +40,9 @@ def _complex_variant(op):
                 op.fun(*case)
     except Exception as e:  # noqa: BLE001  (NumPy refuses complex input)
         return None, f"{type(e).__name__}: {e}"
+    if isinstance(op.complex, type):  # NumPy takes it, chainrule must raise this error in every mode
+        modes = tuple(m for m in op.modes if m != "cs")
+        return dataclasses.replace(op, name=f"{op.name}[complex]", cases=cases, modes=modes), None
     modes = op.complex_modes or tuple(m for m in op.modes if m != "cs")
     smooth = op.smooth and bool({"fwd_rev", "rev_rev"} & set(modes))
     return dataclasses.replace(op, name=f"{op.name}[complex]", cases=cases, modes=modes,

@@ -7,6 +7,8 @@ below the finite-difference oracle's; the tolerance of the line follows them.
 
 import numpy as np
 
+from chainrule.core.errors import NoRuleError
+
 from chainrule.scipy import integrate as SI
 
 from .spec import Op, rand
@@ -40,4 +42,7 @@ OPS = [
        ((rand(2), np.array(-0.1), times(2, 0.1), 0.5 * rand(2, 2)),), covers=("integrate.ode",),
        rtol=1e-6, atol=1e-8, modes=MODES),
 ]
+# real ODEs only: complex states are refused with NoRuleError in every mode
+for _op in OPS:
+    _op.complex = NoRuleError
 # fmt: on

@@ -10,6 +10,7 @@ variable k is an integer: the lines differentiate the continuous parameters.
 
 import numpy as np
 
+from chainrule.core.errors import NoRuleError
 from chainrule.scipy import stats as S
 
 from .spec import Op, pos, rand
@@ -171,3 +172,8 @@ OPS += [
        diff_args=(1,), notes="x lives on the simplex (SciPy refuses other points): alpha is differentiated"),
 ]
 # fmt: on
+
+# The distributions are defined on real values: every complex variant must
+# raise NoRuleError in every mode (chainrule.scipy.stats refuses complex input).
+for _op in OPS:
+    _op.complex = NoRuleError

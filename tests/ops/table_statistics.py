@@ -3,6 +3,8 @@ covariance, NaN-ignoring reductions; and the robust loss of issue 11."""
 
 import numpy as np
 
+from chainrule.core.errors import NoRuleError
+
 from .spec import Op, pos, rand
 from .table_indexing import distinct
 
@@ -53,7 +55,8 @@ OPS = [
     Op("cov", lambda x: (np.cov(x), np.cov(x, bias=True, rowvar=False)), cases((3, 5), (2, 4)),
        covers=("matmul",), modes=NO_CS),
     Op("cov_weights", lambda x, y, w: np.cov(x, y, aweights=w, fweights=np.array([1, 2, 1, 3])),
-       ((rand(4), rand(4), pos(4)), (rand(2, 4), rand(4), pos(4))), covers=("matmul",), modes=NO_CS),
+       ((rand(4), rand(4), pos(4)), (rand(2, 4), rand(4), pos(4))), covers=("matmul",), modes=NO_CS,
+       complex=NoRuleError, notes="complex weights are refused; complex data: cov_complex"),
     Op("cov_complex", lambda x, y: (lambda c: (np.real(c), np.imag(c)))(np.cov(x + 1j * y)),
        ((rand(2, 4), rand(2, 4)),), covers=("matmul", "conjugate"), modes=NO_CS),
     Op("average_complex", lambda x, y, w: (lambda c: (np.real(c), np.imag(c)))(np.average(x + 1j * y, weights=w)),

@@ -12,9 +12,9 @@ Example:
 
 import numpy as np
 
-from ..core.errors import MutationError
+from ..core.errors import MutationError, NoRuleError
 from ..core.primitive import Primitive, UFUNCS, implements, register_ufunc
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from .indexing import pass_through
 from .shape import dtype_of, normalize_axes
 
@@ -64,6 +64,10 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 @implements(np.geomspace)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """np.geomspace (real endpoints of one sign): exp(linspace(log start, log stop))."""
+    if np.iscomplexobj(raw(start)) or np.iscomplexobj(raw(stop)):
+        raise NoRuleError("np.geomspace with complex endpoints has no rule in chainrule "
+                          "(NumPy picks the branch of the logarithm by the values); "
+                          "build it as start * (stop / start) ** (np.arange(num) / (num - 1)).")
     sign = np.sign(start)
     y = sign * np.exp(linspace(np.log(start * sign), np.log(stop * sign), num, endpoint))
     if num > 0:  # the endpoints exactly, as NumPy sets them

@@ -19,9 +19,9 @@ Example:
 
 import numpy as np
 
-from ..core.errors import MutationError, UnsupportedOptionError
+from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import implements, nondifferentiable
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from .indexing import pass_through
 from .shape import normalize_axes
 
@@ -241,6 +241,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         x = x.astype(dtype)
     if ddof is None:
         ddof = 0 if bias else 1
+    if np.iscomplexobj(raw(aweights)) or np.iscomplexobj(raw(fweights)):
+        raise NoRuleError("np.cov: weights are real (NumPy compares them with 0); got complex weights")
     w = None
     if fweights is not None:
         w = np.asarray(fweights, float)

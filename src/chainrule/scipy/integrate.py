@@ -36,14 +36,24 @@ from scipy.optimize import OptimizeResult
 from ..api import jvp as _jvp
 from ..api import vjp as _vjp
 from ..complex_step import ComplexStepArray
-from ..core.errors import LeakError, UnsupportedOptionError
+from ..core.errors import LeakError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import Primitive
 from ..core.trace import Box, raw
 from ._complex_step import continued
 
 
 def _traced(*values):
-    return any(isinstance(v, (Box, ComplexStepArray)) for v in values)
+    """Whether any value is traced; a traced complex value is refused (the
+    adjoint and sensitivity equations here are stated for real states)."""
+    found = False
+    for v in values:
+        if isinstance(v, (Box, ComplexStepArray)):
+            found = True
+            r = raw(v)
+            if np.iscomplexobj(r) and not getattr(r, "_complex_step", False):
+                raise NoRuleError("chainrule.scipy.integrate differentiates real ODEs only; "
+                                  "split a complex state into its real and imaginary parts.")
+    return found
 
 
 # ---- the primitive: y(t_i) for i < len(t), as rows (odeint's layout) ----

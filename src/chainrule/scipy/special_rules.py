@@ -66,8 +66,8 @@ def _expn_dx(n, x):
 # polygamma(n, x) = d^n/dx^n digamma(x); n is static.
 polygamma_p = Primitive(
     "polygamma", lambda x, n: sc.polygamma(n, x),
-    jvp=lambda tangents, args, ans, params: tangents[0] * polygamma(params["n"] + 1, args[0]),
-    vjp=lambda g, res, params, which: [g * polygamma(params["n"] + 1, res[0][0])])
+    jvp=lambda tangents, args, ans, params: tangents[0] * _dpolygamma(params["n"], args[0]),
+    vjp=lambda g, res, params, which: [g * _dpolygamma(params["n"], res[0][0])])
 
 
 def polygamma(n, x):
@@ -80,11 +80,16 @@ def polygamma(n, x):
     """
     if isinstance(n, Box):
         n = raw(n)
+    return polygamma_p(x, n=n)
+
+
+def _dpolygamma(n, x):
+    """d/dx polygamma(n, x) = polygamma(n + 1, x), refused at complex x."""
     if np.iscomplexobj(raw(x)):
         raise NoRuleError(
             "scipy.special.polygamma has no complex version, so chainrule has no derivative "
             "of digamma or polygamma (nor a second derivative of gamma) at complex input")
-    return polygamma_p(x, n=n)
+    return polygamma(n + 1, x)
 
 
 # ---- densities used by the distribution functions ----
@@ -227,7 +232,7 @@ UFUNC_RULES = {
     sc.gammaln:    ("gammaln", lambda x: sc.digamma(x)),
     sc.loggamma:   ("loggamma", lambda x: sc.digamma(x)),
     sc.rgamma:     ("rgamma", lambda x, ans: -ans * sc.digamma(x)),
-    sc.digamma:    ("digamma", lambda x: polygamma(1, x)),
+    sc.digamma:    ("digamma", lambda x: _dpolygamma(0, x)),
     sc.beta:       ("beta", lambda x, y, ans: ans * (sc.digamma(x) - sc.digamma(x + y)),
                     lambda x, y, ans: ans * (sc.digamma(y) - sc.digamma(x + y))),
     sc.betaln:     ("betaln", lambda x, y: sc.digamma(x) - sc.digamma(x + y),

@@ -58,14 +58,23 @@ def _eig_vjp(g, res, params, which):
     return [np.real(ga) if dtype_of(a).kind != "c" else ga]
 
 
-eig_p = Primitive("eig", lambda a: tuple(np.linalg.eig(a)), jvp=_eig_jvp, vjp=_eig_vjp,
-                  multiple_results=True)
+def _eig(a):
+    """np.linalg.eig, always complex: NumPy returns real arrays when every
+    imaginary part is zero, a dtype that depends on the values, which a
+    compiled graph (traced once) could not follow. JAX does the same."""
+    w, v = np.linalg.eig(a)
+    dtype = np.result_type(w, 1j)
+    return w.astype(dtype, copy=False), v.astype(dtype, copy=False)
+
+
+eig_p = Primitive("eig", _eig, jvp=_eig_jvp, vjp=_eig_vjp, multiple_results=True)
 eig_p.batch = lambda vals, batched, params: eig_p(*vals)  # LAPACK maps over leading axes
 
 
 @implements(np.linalg.eig)
 def eig(a):
-    """np.linalg.eig: (eigenvalues, unit eigenvectors), both complex-differentiable."""
+    """np.linalg.eig: (eigenvalues, unit eigenvectors), both complex-differentiable
+    and always of a complex dtype on traced values (see `_eig`)."""
     w, v = eig_p(a)
     return _EigResult(w, v)
 

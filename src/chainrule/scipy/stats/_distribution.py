@@ -13,12 +13,27 @@ import numpy as np
 import scipy.stats as _st
 
 from ...complex_step import ComplexStepArray
+from ...core.errors import NoRuleError
 from ...core.trace import Box, raw
 
 
 def traced(*values):
-    """Whether any value takes part in a differentiation (or a complex step)."""
-    return any(isinstance(v, (Box, ComplexStepArray)) for v in values)
+    """Whether any value takes part in a differentiation (or a complex step).
+
+    The distributions are defined on real values: a traced complex value
+    gets a NoRuleError rather than the derivative of a formula that SciPy
+    would not evaluate that way.
+    """
+    found = False
+    for v in values:
+        if isinstance(v, (Box, ComplexStepArray)):
+            found = True
+            r = raw(v)
+            if np.iscomplexobj(r) and not getattr(r, "_complex_step", False):
+                raise NoRuleError(
+                    "chainrule.scipy.stats: the distributions are defined on real values; "
+                    "got a complex traced value (differentiate a real parametrisation instead).")
+    return found
 
 
 def where_safe(mask, z, safe):
