@@ -27,3 +27,29 @@ def test_site_builds_without_broken_links(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_error_class_is_on_the_errors_page():
+    import importlib
+    import pkgutil
+
+    import chainrule
+    for mod in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
+        if mod.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(mod.name)
+        except ImportError:  # a module of a missing optional dependency
+            pass
+    page = (ROOT / "docs" / "errors.md").read_text()
+    classes = {c.__name__ for c in _subclasses(chainrule.ChainruleError)
+               if c.__module__.startswith("chainrule") and not c.__name__.startswith("_")}
+    assert {"NoRuleError", "LeakError", "MutationError"} <= classes
+    missing = sorted(name for name in classes if f"`{name}`" not in page)
+    assert not missing, f"docs/errors.md does not name {missing}"
