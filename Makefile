@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
+DOCS_STAMP := $(VENV)/.installed-docs
 # `make bench QUICK=1`: a quick smoke run into bench/quick/; THREADS: per library
 QUICK ?=
 THREADS ?= 1
 
-.PHONY: demo test bench clean census
+.PHONY: demo test bench clean census docs figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,18 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 # runs every bench/bench_*.py and rewrites bench/RESULTS.md from their summaries
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run_all.py --threads $(THREADS) $(if $(QUICK),--quick)
+
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@ $(STAMP)
+
+# redraws docs/figures/ by running chainrule (Graphviz's dot for the graph picture)
+figures: $(DOCS_STAMP)
+	$(BIN)/python scripts/make_figures.py
+
+# the site, into build/site: every page's examples are run by `make test` (tests/test_docs.py)
+docs: figures
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir build/site
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache bench/quick

@@ -12,8 +12,8 @@ Example:
     >>> import numpy as np
     >>> import chainrule as cr
     >>> g = trace(cr.grad(lambda x: np.sum(np.sin(x))), np.zeros(3))
-    >>> [e.prim.name for e in g.eqns]
-    ['sin', 'sum', 'cos', 'multiply']
+    >>> " ".join(e.prim.name for e in g.eqns)
+    'sin sum cos multiply'
 """
 
 import inspect
