@@ -126,7 +126,8 @@ SKIP_WORDS = ("save", "load", "txt", "file", "print", "err", "buf", "info", "sho
 # still runs them where it can, and the reason goes into the coverage table.
 KNOWN = {
     "numpy.bmat": "NumPy returns None for an argument that is not a str, list or "
-                  "ndarray; with traced blocks in a list np.bmat raises a LeakError",
+                  "ndarray (grad, jvp and vjp then refuse the None output with a "
+                  "TypeError); with traced blocks in a list np.bmat raises a LeakError",
 }
 
 # Complex eigen- and singular vectors are fixed only up to a phase each, which

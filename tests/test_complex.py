@@ -281,3 +281,14 @@ def test_complex_step_over_the_reverse_pass_of_hermitian_rules(f):
     a, v = x @ x.T + np.eye(3), rng.standard_normal((3, 3))
     _, hv = cr.cs_jvp(cr.grad(f), (a,), (v + v.T,))
     np.testing.assert_allclose(hv, cr.hvp(f, (a,), (v + v.T,)), rtol=1e-9, atol=1e-12)
+
+
+def test_an_output_that_is_not_a_number_is_refused_not_differentiated_as_zero():
+    # np.bmat returns None for anything but an ndarray or a list: no silent zero gradient
+    x = np.eye(2)
+    with pytest.raises(TypeError, match="np.bmat"):
+        cr.grad(lambda x: np.sum(np.bmat(x)))(x)
+    with pytest.raises(TypeError, match="not a number"):
+        cr.jvp(lambda x: np.bmat(x), (x,), (x,))
+    with pytest.raises(TypeError, match="not a number"):
+        cr.vjp(lambda x: None, x)

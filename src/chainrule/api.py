@@ -104,9 +104,21 @@ def _real_if_real(ct, leaf):
     return ct.astype(dtype) if hasattr(ct, "astype") else dtype.type(ct)
 
 
+def _require_numeric(leaves):
+    """A TypeError for an output that is not a number or an array (None, an
+    object array): its derivative would silently come back as zero."""
+    for leaf in leaves:
+        if leaf is None or np.result_type(raw(leaf)) == object:
+            raise TypeError(
+                f"fun returned {leaf!r}, which is not a number or a numeric array, so it "
+                "has no derivative. (np.bmat, for one, returns None for anything but an "
+                "ndarray or a list: use np.block.)")
+
+
 def _output_cotangent(value, holomorphic):
     """The cotangent 1 that grad seeds the output with; a TypeError (as JAX
     and autograd) for an output whose gradient is not a real number."""
+    _require_numeric([value])
     dtype = np.result_type(value)
     if dtype.kind == "c" and not holomorphic and not getattr(value, "_complex_step", False):
         raise TypeError(
@@ -247,6 +259,7 @@ def vjp(fun, *primals):
     nums = tuple(range(len(primals)))
     trace, boxed, out = _reverse_call(fun, primals, nums, {})
     out_leaves, out_spec = tree_flatten(out)
+    _require_numeric(out_leaves)
     values = tree_unflatten(out_spec, [_unbox(x, trace) for x in out_leaves])
 
     def vjp_fn(cotangent):
@@ -298,6 +311,7 @@ def jvp(fun, primals, tangents):
         args.append(tree_unflatten(spec, boxes))
     out = call(fun, args, {})
     leaves, spec = tree_flatten(out)
+    _require_numeric(leaves)
     values = [_unbox(x, trace) for x in leaves]
     tans = [_real_if_real(x._tangent, v) if _belongs(x, trace) else _zeros_like(x)
             for x, v in zip(leaves, values)]
