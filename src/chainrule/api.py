@@ -119,7 +119,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         if _belongs(out, trace):
             value = out._value
             grads = _gather(boxed, nums,
-                            lambda boxes: trace.backward([out], [np.ones((), float_dtype(value))], boxes))
+                            lambda boxes: trace.backward([out], [np.ones_like(value, dtype=float_dtype(value))], boxes))
         else:
             value = out
             grads = _gather(boxed, nums, lambda boxes: [None] * len(boxes))

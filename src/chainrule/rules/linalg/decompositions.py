@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ...arraylibs import cholesky_lower
 from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements, nondifferentiable
@@ -125,7 +126,7 @@ def _cholesky_vjp(g, l, params, which):
 
 def _cholesky(a):
     try:
-        return np.linalg.cholesky(a)
+        return cholesky_lower(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             f"cholesky: the matrix (shape {np.shape(a)}) is not positive definite, so it "
