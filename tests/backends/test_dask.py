@@ -94,3 +94,31 @@ def test_gradient_on_a_local_cluster(cluster_client, loss):
     assert isinstance(g, da.Array)
     computed = cluster_client.compute(g).result()
     np.testing.assert_allclose(computed, cr.grad(loss)(w, X, y), rtol=1e-12)
+
+
+def test_parallel_jacobian_hvps_and_gradients_equal_the_serial_ones(cluster_client):
+    from chainrule import parallel
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((7, 5))
+
+    def f(x):
+        return np.tanh(A @ x) * np.sum(x ** 2)
+
+    def scalar(x):
+        return np.sum(np.sin(A @ x) ** 2)
+
+    x = rng.standard_normal(5)
+    for mode in ("fwd", "rev"):
+        farmed = parallel.jacobian(f, x, mode=mode, block=2, client=cluster_client)
+        serial = parallel.jacobian(f, x, mode=mode, block=2, client=None)
+        np.testing.assert_array_equal(farmed, serial)
+        np.testing.assert_allclose(farmed, cr.jacfwd(f)(x), rtol=1e-13, atol=1e-14)
+    probes = rng.choice([-1.0, 1.0], size=(9, 5))
+    farmed = parallel.hvps(scalar, x, probes, block=4, client=cluster_client)
+    np.testing.assert_array_equal(farmed, parallel.hvps(scalar, x, probes, block=4))
+    np.testing.assert_allclose(farmed, probes @ cr.hessian(scalar)(x), rtol=1e-12, atol=1e-13)
+    points = [(rng.standard_normal(5),) for _ in range(5)]
+    farmed = parallel.map_grad(scalar, points, client=cluster_client)
+    for g, (p,) in zip(farmed, points):
+        np.testing.assert_array_equal(g, cr.grad(scalar)(p))
