@@ -58,3 +58,84 @@ class ArrayLib:
 
 
 LIBRARIES = [ArrayLib("dask", "dask.array"), ArrayLib("cupy", "cupy")]
+
+
+class StrictArray(np.ndarray):
+    """A stand-in for a GPU array library, to test library independence here.
+
+    Like CuPy, it refuses to be combined with plain NumPy arrays (0-d ones
+    included; Python and NumPy scalars are fine) and will not be converted
+    to one implicitly: a rule that creates a NumPy array and mixes it with
+    the user's arrays fails on it, as it would on CuPy, without a GPU.
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _refuse_plain(inputs, kwargs.get("out", ()) or (), f"numpy.{ufunc.__name__}.{method}")
+        args = [x.view(np.ndarray) if isinstance(x, StrictArray) else x for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, StrictArray) else o
+                                  for o in kwargs["out"])
+        out = getattr(ufunc, method)(*args, **kwargs)
+        return _wrap(out)
+
+    def __array_function__(self, func, types, args, kwargs):
+        _refuse_plain(args, kwargs.values(), f"{func.__module__}.{func.__name__}")
+        out = func(*_unwrap(args), **_unwrap(kwargs))
+        return _wrap(out)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("StrictArray: implicit conversion to a NumPy array is not allowed")
+
+
+def _flat(values):
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _refuse_plain(args, more, where):
+    for v in _flat(list(args) + list(more)):
+        if type(v) is np.ndarray:
+            raise TypeError(f"StrictArray: {where} got a plain NumPy array of shape {v.shape}")
+
+
+def _unwrap(x):
+    if isinstance(x, StrictArray):
+        return x.view(np.ndarray)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _unwrap(v) for k, v in x.items()}
+    return x
+
+
+def _wrap(x):
+    if type(x) is np.ndarray:
+        return x.view(StrictArray)
+    if isinstance(x, tuple):
+        return type(x)(*(_wrap(v) for v in x)) if hasattr(x, "_fields") else tuple(_wrap(v) for v in x)
+    if isinstance(x, list):
+        return [_wrap(v) for v in x]
+    return x
+
+
+class _StrictLib(ArrayLib):
+    """The adapter for StrictArray (always available)."""
+
+    def load(self):
+        return np
+
+    def asarray(self, x):
+        x = np.asarray(x)
+        return x[()] if x.ndim == 0 else x.copy().view(StrictArray)
+
+    def owns(self, x):
+        return isinstance(x, StrictArray)
+
+    def to_numpy(self, x):
+        return x.view(np.ndarray) if isinstance(x, StrictArray) else np.asarray(x)
+
+
+STRICT = _StrictLib("strict", "numpy")
