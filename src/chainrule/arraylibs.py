@@ -10,6 +10,43 @@ import sys
 
 import numpy as np
 
+from .core.trace import raw
+
+
+def _foreign(like):
+    """The plain array under `like` if it belongs to another array library, else None."""
+    ref = raw(like)
+    if type(ref) is np.ndarray or not hasattr(ref, "__array_function__"):
+        return None  # NumPy (or a Python or NumPy scalar): NumPy's own functions
+    return ref
+
+
+def zeros(shape, dtype, like):
+    """np.zeros(shape, dtype) on the array library of `like` (NumPy by default).
+
+    Example:
+        >>> zeros((2,), np.float64, like=np.ones(3))
+        array([0., 0.])
+    """
+    ref = _foreign(like)
+    if ref is None:
+        return np.zeros(shape, dtype)
+    return np.zeros_like(ref, dtype=dtype, shape=shape)
+
+
+def asarray(value, like):
+    """`value` (a NumPy array or a constant) on the array library of `like`.
+
+    Example:
+        >>> asarray(np.tri(2), like=np.ones(2))
+        array([[1., 0.],
+               [1., 1.]])
+    """
+    ref = _foreign(like)
+    if ref is None:
+        return value
+    return np.asarray(value, like=ref)
+
 
 def _is_dask(a):
     dask_array = sys.modules.get("dask.array")

@@ -79,7 +79,8 @@ class StrictArray(np.ndarray):
         return _wrap(out)
 
     def __array_function__(self, func, types, args, kwargs):
-        _refuse_plain(args, kwargs.values(), f"{func.__module__}.{func.__name__}")
+        if func not in (np.asarray, np.array):  # explicit conversions are fine, as on CuPy
+            _refuse_plain(args, kwargs.values(), f"{func.__module__}.{func.__name__}")
         out = func(*_unwrap(args), **_unwrap(kwargs))
         return _wrap(out)
 

@@ -8,6 +8,8 @@ not available on that library) or `WRONG` (a value that differs: the one
 outcome that must never happen).
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 import chainrule as cr
@@ -21,21 +23,32 @@ def _leaves(tree):
     return tree_flatten(tree)[0]
 
 
+def _on_library(lib, op, k):
+    """Case k of op with every floating, complex or boolean array argument on
+    `lib` (as a user of that library would pass them; integer index arrays
+    stay NumPy arrays), as `(fun, primals)`."""
+    case = op.cases[k]
+    moved = tuple(lib.asarray(a) if isinstance(a, np.ndarray) and a.dtype.kind in "fcb" else a
+                  for a in case)
+    return problem(replace(op, cases=(moved,)), 0)
+
+
 def run_case(lib, op, k, mode):
     """('ok' | 'error' | 'WRONG', detail) for one case in one mode."""
     fun, primals = problem(op, k)
+    lib_fun, lib_primals = _on_library(lib, op, k)
     rng = np.random.default_rng(k + 7)
     dirs = tuple(rng.standard_normal(np.shape(p)) for p in primals)
     try:
         if mode == "fwd":
             _, expected = cr.jvp(fun, primals, dirs)
-            _, got = cr.jvp(fun, tuple(map(lib.asarray, primals)), tuple(map(lib.asarray, dirs)))
+            _, got = cr.jvp(lib_fun, lib_primals, tuple(map(lib.asarray, dirs)))
         else:
             out, f_vjp = cr.vjp(fun, *primals)
             leaves, spec = tree_flatten(out)
             u = tree_unflatten(spec, [rng.standard_normal(np.shape(o)) for o in leaves])
             expected = f_vjp(u)
-            _, g_vjp = cr.vjp(fun, *map(lib.asarray, primals))
+            _, g_vjp = cr.vjp(lib_fun, *lib_primals)
             got = g_vjp(tree_unflatten(spec, [lib.asarray(x) for x in tree_flatten(u)[0]]))
     except Exception as e:  # noqa: BLE001 - the survey records what was raised
         return "error", f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
