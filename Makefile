@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
+BENCH_STAMP := $(VENV)/.installed-bench
+# `make bench QUICK=1`: a quick smoke run into bench/quick/; THREADS: per library
+QUICK ?=
+THREADS ?= 1
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean census
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +24,28 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python -m chainrule demo
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]' || $(BIN)/python -m pip install --quiet -e .
+	touch $@ $(STAMP)
+
+# MNIST is downloaded into ~/.cache/chainrule/mnist on first use (offline: the bundled subset)
+demo: $(DEMO_STAMP)
+	$(BIN)/python -m chainrule demo --plot build/demo
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/bench_reverse.py --threads 1
+# rerun after adding rules: recomputes every status and rewrites docs/coverage.md
+census: $(TEST_STAMP)
+	$(BIN)/python scripts/census.py --write
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+# runs every bench/bench_*.py and rewrites bench/RESULTS.md from their summaries
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run_all.py --threads $(THREADS) $(if $(QUICK),--quick)
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache bench/quick

@@ -16,51 +16,60 @@ It reports the detection rate and the time per check, then the false
 alarms of `cr.check_grads` on the exact backprop (order 1 and 2) and on
 chainrule's own gradient of the same NumPy code. Peers are optional.
 
-Run (the peers' venv has torch and jax):
-    PYTHONPATH=src /work/peers/bin/python bench/bench_check.py
-Results go to stdout and bench/results_check.md.
+The digits come from chainrule.datasets.mnist.load(): the full MNIST files
+when found ($CHAINRULE_DATA or ~/.cache/chainrule/mnist), else the subset
+bundled with the package.
+
+    python bench/bench_check.py            # full run, writes bench/results_check.md
+    python bench/bench_check.py --quick    # few trials, no torch default gradcheck, prints only
+
+Trial counts can be changed with BENCH_TRIALS, BENCH_SLOW_TRIALS and
+BENCH_FA_TRIALS.
 """
 
-import gzip
 import os
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chainrule as cr  # noqa: E402
 from chainrule.check import check_grads  # noqa: E402
 
+import common  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results_check.md"
 EPSILONS = (1e-4, 1e-6, 1e-8)
 EXTRA_EPSILONS = (1e-10, 1e-12)   # where chainrule's own limit lies (chainrule only)
 TRIALS = int(os.environ.get("BENCH_TRIALS", 20))          # perturbed gradients per eps
-SLOW_TRIALS = int(os.environ.get("BENCH_SLOW_TRIALS", 3))  # for torch's default gradcheck
+SLOW_TRIALS = int(os.environ.get("BENCH_SLOW_TRIALS", 1))  # for torch's default gradcheck
 FALSE_ALARM_TRIALS = int(os.environ.get("BENCH_FA_TRIALS", 200))
 BATCH = 4
-MNIST = "/work/shared/data/mnist/train-images-idx3-ubyte.gz"
-LABELS = "/work/shared/data/mnist/train-labels-idx1-ubyte.gz"
 
 
 # --------------------------------------------------------------------------
 # the tutorial's MLP and its hand-written backprop
 
 def load_batch(rng):
-    """A batch of MNIST digits projected on 100 principal components (random
-    data of the same shape if the files are missing), and one-hot labels."""
-    try:
-        images = np.frombuffer(gzip.open(MNIST).read(), np.uint8, offset=16).reshape(-1, 784)[:5000]
-        labels = np.frombuffer(gzip.open(LABELS).read(), np.uint8, offset=8)[:5000]
-        data = images / 255.0
-        mean = data.mean(0)
-        _, _, vt = np.linalg.svd(data - mean, full_matrices=False)
-        x = (data[:BATCH] - mean) @ vt[:100].T
-        source = "MNIST, 100 principal components"
-    except OSError:
-        x = rng.standard_normal((BATCH, 100))
-        labels = rng.integers(0, 10, BATCH)
-        source = "random inputs (MNIST files not found)"
+    """A batch of MNIST digits projected on 100 principal components of the
+    first 5000 training images (the full files when chainrule finds them,
+    else its bundled 14 x 14 subset), and one-hot labels."""
+    del rng  # the batch is the same in every run
+    from chainrule.datasets import mnist
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        digits = mnist.load()
+    images, labels = digits.train_images[:5000], digits.train_labels[:5000]
+    data = images.reshape(len(images), -1) / 255.0
+    mean = data.mean(0)
+    _, _, vt = np.linalg.svd(data - mean, full_matrices=False)
+    x = (data[:BATCH] - mean) @ vt[:100].T
+    pixels = "x".join(str(n) for n in images.shape[1:])
+    source = f"MNIST ({digits.source}, {pixels} pixels), 100 principal components"
     return x, np.eye(10)[labels[:BATCH]], source
 
 
@@ -251,7 +260,13 @@ def _flags(fun, params, order, seed, rtol=None):
         return True
 
 
-def main():
+def main(argv=None):
+    global TRIALS, SLOW_TRIALS, FALSE_ALARM_TRIALS
+    args = common.argument_parser(__doc__).parse_args(argv)
+    common.reexec_with_env(args.malloc, args.threads)
+    if args.quick:
+        TRIALS, SLOW_TRIALS, FALSE_ALARM_TRIALS = 3, 0, 10
+    command = common.command_line(__file__)
     warnings.filterwarnings("ignore")
     rng = np.random.default_rng(0)
     x, y, source = load_batch(rng)
@@ -263,19 +278,49 @@ def main():
     rows = []
     for name, checker in checkers.items():
         trials = SLOW_TRIALS if "default" in name else TRIALS
+        if not trials:
+            continue
         epsilons = EPSILONS + (EXTRA_EPSILONS if name.startswith("chainrule") else ())
         rows += detection(name, checker, params, x, y, trials, rng, epsilons)
     print("false alarms of chainrule check_grads on correct gradients:")
     fa = false_alarms(params, x, y, rng)
-    write_results(rows, fa, source)
+    text = results_text(args, command, rows, fa, source)
+    print(text)
+    common.write_results(args, RESULTS, text)
 
 
-def write_results(rows, fa, source):
+def summary_rows(rows, fa):
+    """`## Summary` rows: detection at eps = 1e-8 against the peers, and false alarms."""
+    at = {(name, eps): (hits, n) for name, eps, hits, n, _ in rows}
+    eps = 1e-8
+    ours = at.get(("chainrule check_grads", eps))
+    peers = ", ".join(f"{name} {h}/{n}" for (name, e), (h, n) in at.items()
+                      if e == eps and not name.startswith("chainrule"))
+    out = []
+    if ours:
+        out.append([f"gradients off by a relative {eps:.0e} caught", f"{ours[0]}/{ours[1]}",
+                    peers or "(none installed)", "all", "yes" if ours[0] == ours[1] else "no"])
+    default = [(label, alarms[RTOL_STEPS.index(256)], n) for label, alarms, n, _ in fa]
+    total = sum(a for _, a, _ in default)
+    out.append(["false alarms on correct gradients (default rtol)", f"{total} in "
+                f"{sum(n for _, _, n in default)} checks", "-", "none", "yes" if total == 0 else "no"])
+    return out
+
+
+def results_text(args, command, rows, fa, source):
     all_eps = EPSILONS + EXTRA_EPSILONS
     lines = [
         "# Gradient checkers: detection of a slightly wrong gradient",
         "",
-        "Command: `PYTHONPATH=src /work/peers/bin/python bench/bench_check.py`",
+        f"Command: `{command}`" + (" (quick run)" if args.quick else ""),
+        "",
+        common.summary_section(summary_rows(rows, fa)),
+        "## Environment", "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in common.machine_description().items()]
+    lines += [
+        "",
+        "## Detection",
         "",
         f"The tutorial's MLP (100-1000-10, tanh, softmax cross-entropy, 111,010 weights), "
         f"batch {BATCH} ({source}). A hand-written backprop is perturbed by a relative error "
@@ -299,17 +344,14 @@ def write_results(rows, fa, source):
     lines += ["", "How far over its tolerance chainrule's detected error was (median of error / "
               "tolerance in the reports): " + ", ".join(
                   f"eps {e:.0e}: {np.median(MARGINS[e]):.1e}" for e in all_eps if e in MARGINS) + "."]
-    lines += ["", "False alarms of cr.check_grads on correct gradients (3 trials per check), at "
+    lines += ["", "## False alarms", "",
+              "False alarms of cr.check_grads on correct gradients (3 trials per check), at "
               "the default rtol = 256 eps and at smaller ones:", "",
               "| case | checks | " + " | ".join(f"rtol = {k} eps" for k in RTOL_STEPS)
               + " | seconds per check |", "|---|---|" + "---|" * (len(RTOL_STEPS) + 1)]
     lines += [f"| {label} | {n} | " + " | ".join(str(a) for a in alarms) + f" | {s:.3f} |"
               for label, alarms, n, s in fa]
-    path = os.path.join(os.path.dirname(__file__), "results_check.md")
-    with open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"written to {path}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

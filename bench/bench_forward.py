@@ -39,7 +39,7 @@ import common  # noqa: E402
 from bench_reverse import mlp_data, mlp_loss, mlp_loss_torch  # noqa: E402  (the same MLP and data)
 
 RESULTS = Path(__file__).resolve().parent / "results_forward.md"
-TARGETS = {"jvp": 2.3, "hvp": 2.0, "chain": 2.0, "funnel": 2.0}
+TARGETS = {"jvp": 2.2, "hvp": 1.8, "chain": 1.6, "funnel": 1.6}
 CHAIN_LAYERS, CHAIN_WIDTH = 8, 200
 FUNNEL_SIZES = (2000, 200, 200, 10)
 HAND = "hand-written NumPy"
@@ -224,7 +224,7 @@ def hvp_bench():
         "chainrule hvp": lambda: cr.hvp(f, (W1,), (V,)),
     }
     rows = [(HAND, "hand-written hvp", "hand-written grad"),
-            ("chainrule (cr.hvp, forward over reverse)", "chainrule hvp", "chainrule grad")]
+            ("chainrule (cr.hvp, reverse over forward)", "chainrule hvp", "chainrule grad")]
 
     def jax_fns():
         jax = common.setup_jax()
@@ -381,15 +381,15 @@ def check(results):
             raise AssertionError(f"{name}'s result differs from {reference_for(name, results)}'s")
 
 
-def timed(kind, samples, min_sample_s):
-    """(name -> (median, best) seconds, name -> note, rows). A contender that
+def timed(kind, args):
+    """(name -> Samples of seconds, name -> note, rows). A contender that
     fails its first call is dropped with a note, as are the rows using it."""
     fns, rows = BENCHES[kind]()
     results, _, notes = common.first_calls(fns, reference=("hand-written", "NumPy"))
     check(results)
-    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
-    stats = {name: (common.median(ts), min(ts)) for name, ts in times.items()}
-    return stats, notes, rows
+    samples, min_sample_s, warmup_s = common.quick_timing(args)
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s, warmup_s=warmup_s)
+    return times, notes, rows
 
 
 # --------------------------------------------------------------------------
@@ -398,35 +398,50 @@ def timed(kind, samples, min_sample_s):
 BASELINE_WORD = {"jvp": "own loss", "hvp": "own gradient", "chain": "hand-written", "funnel": "hand-written"}
 
 
-def table(kind, stats, notes, rows):
-    """Rows: library, median, best, baseline median, ratio by medians and by
-    best samples, note (a failure note instead of figures)."""
-    headers = ["library", "median", "best sample", f"baseline ({BASELINE_WORD[kind]}) median",
-               "ratio (median)", "ratio (best)", "note"]
+def table(kind, times, notes, rows):
+    """Rows: library, median with spread, baseline median, ratio paired
+    round by round (median and IQR), note (a failure note instead of figures)."""
+    headers = ["library", "median (IQR, best)", f"baseline ({BASELINE_WORD[kind]}) median",
+               "ratio (paired, IQR)", "note"]
     out = []
     for label, op, base in rows:
-        missing = [n for n in (op, base) if n not in stats]
+        missing = [n for n in (op, base) if n not in times]
         if missing:
-            out.append([label, "-", "-", "-", "-", "-", "; ".join(
+            out.append([label, "-", "-", "-", "; ".join(
                 f"{n}: {notes.get(n, 'not run')}" for n in missing)])
             continue
-        (m, b), (bm, bb) = stats[op], stats[base]
-        out.append([label, common.format_seconds(m), common.format_seconds(b),
-                    common.format_seconds(bm), f"{m / bm:.2f}", f"{b / bb:.2f}",
-                    "" if base != op else "baseline"])
+        out.append([label, common.spread(times[op]), common.format_seconds(common.median(times[base])),
+                    common.ratio_spread(times[op], times[base]), "" if base != op else "baseline"])
     return common.markdown_table(headers, out)
 
 
-def verdict(kind, stats, rows):
-    lines = []
+SUMMARY_NAMES = {"jvp": "jvp of the MLP loss / loss", "hvp": "hvp in W1 / gradient in W1",
+                 "chain": f"{CHAIN_LAYERS} tanh layers {CHAIN_WIDTH}x{CHAIN_WIDTH}",
+                 "funnel": "2000-200-200-10 chain"}
+
+
+def summary_rows(kind, times, rows):
+    """`## Summary` rows of one benchmark: one per chainrule contender, the
+    peers' ratios (to their own baselines) beside it."""
+    def ratio(op, base):
+        return common.paired_ratio(times[op], times[base])
+
+    peers = [(label, op, base) for label, op, base in rows
+             if not label.startswith("chainrule") and op != base and op in times and base in times]
+    out = []
     for label, op, base in rows:
-        if label.startswith("chainrule") and op in stats and base in stats and op != base:
-            r = stats[op][0] / stats[base][0]
-            best = stats[op][1] / stats[base][1]
-            lines.append(f"- {kind}: {label}: {r:.2f} by medians, {best:.2f} by best samples "
-                         f"(target at most {TARGETS[kind]}): "
-                         f"{'met' if r <= TARGETS[kind] else 'NOT met'}")
-    return lines
+        if not (label.startswith("chainrule") and op in times and base in times and op != base):
+            continue
+        r = ratio(op, base)
+        mode = label.split()[-1] if kind in ("chain", "funnel") else ""
+        same_mode = [p for p in peers if kind not in ("chain", "funnel") or mode[-3:] in p[1]
+                     or "own choice" in label or "autograd" in p[0]]
+        peer_text = ", ".join(f"{p[0]} {ratio(p[1], p[2]):.2f}" for p in same_mode) or "(none installed)"
+        out.append([f"{SUMMARY_NAMES[kind]}: {label}", common.ratio_spread(times[op], times[base])
+                    + f", {common.format_seconds(common.median(times[op]))}", peer_text,
+                    f"at most {TARGETS[kind]}",
+                    common.met(r, TARGETS[kind], common.any_disturbed(times[op], times[base]))])
+    return out
 
 
 DESCRIPTIONS = {
@@ -450,17 +465,18 @@ DESCRIPTIONS = {
 
 
 def report(args, command, sections, load_start):
+    samples, min_sample_s, warmup_s = common.quick_timing(args)
+    rows = [r for kind, (times, _, rs) in sections.items() for r in summary_rows(kind, times, rs)]
+    everything = {f"{kind} {k}": v for kind, (times, _, _) in sections.items() for k, v in times.items()}
     parts = common.report_header(
         "# Forward-mode, Hessian-vector and Jacobian benchmark results", command, args, load_start,
         common.SHARED_MACHINE_NOTE,
         "- timing: every contender (operations and their baselines alike) called once "
-        f"untimed, warmed up for 0.3 s, then {args.samples} round-robin samples of at "
-        f"least {args.min_sample * 1e3:.0f} ms each; ratios are of medians and of best "
-        "samples. Every contender's result is first checked against the hand-written one "
-        "(np.allclose, rtol 1e-8).")
-    parts += ["## Targets", ""]
-    parts += [line for kind, (stats, _, rows) in sections.items() for line in verdict(kind, stats, rows)]
-    parts.append("")
+        f"untimed, warmed up for {warmup_s} s, then {samples} round-robin samples of at "
+        f"least {min_sample_s * 1e3:.0f} ms each; ratios are medians of the per-round ratios "
+        "(with their IQR). Every contender's result is first checked against the hand-written one "
+        "(np.allclose, rtol 1e-8). " + common.disturbance_note(everything) + ".",
+        summary=common.summary_section(rows))
     for kind, res in sections.items():
         title, text = DESCRIPTIONS[kind]
         parts += [f"## {title}", "", text, "", table(kind, *res), ""]
@@ -471,16 +487,15 @@ def main(argv=None):
     args = common.argument_parser(__doc__, only=BENCHES).parse_args(argv)
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
-    args.samples, args.min_sample = (5, 0.02) if args.quick else (21, 0.1)
     load_start = os.getloadavg()
     sections = {}
     for kind in args.only or list(BENCHES):
         start = time.perf_counter()
-        sections[kind] = timed(kind, args.samples, args.min_sample)
+        sections[kind] = timed(kind, args)
         print(f"{DESCRIPTIONS[kind][0]} ({time.perf_counter() - start:.0f} s)\n"
               + table(kind, *sections[kind]) + "\n", flush=True)
-    print("\n".join(line for kind, (stats, _, rows) in sections.items()
-                    for line in verdict(kind, stats, rows)))
+    print(common.summary_section([r for kind, (times, _, rs) in sections.items()
+                                  for r in summary_rows(kind, times, rs)]))
     common.write_results(args, RESULTS, report(args, command, sections, load_start))
 
 

@@ -49,6 +49,9 @@ TARGETS = {"mlp": 1.05, "loop": 1.5, "compile_s": 0.05, "memory": 1.0}
 HAND = "hand-written NumPy"
 COMPILED = "chainrule compiled"
 EAGER = "chainrule eager (tape)"
+NUMBA = "chainrule compiled, numba backend"
+# the numba backend: loop gradient over JAX jit's, MLP gradient over the NumPy backend's
+NUMBA_TARGETS = {"loop_vs_jax": 2.0, "mlp_vs_numpy": 1.0}
 
 
 # --------------------------------------------------------------------------
@@ -66,8 +69,9 @@ def mlp_loss_labels(xp):
 # --------------------------------------------------------------------------
 # one callable per contender; peers missing from the machine are left out
 
-def contenders(kind, data):
-    """name -> no-argument callable returning (value, gradient)."""
+def contenders(kind, data, quick=False):
+    """name -> no-argument callable returning (value, gradient); with quick,
+    without the numba backend's loop (numba compiles it for a minute)."""
     import chainrule as cr
     out = {}
     if kind == "mlp":
@@ -78,31 +82,35 @@ def contenders(kind, data):
         out[COMPILED + ", integer labels"] = (
             lambda f=cr.compile(cr.value_and_grad(mlp_loss_labels(np))): f(params, x, labels))
         out[EAGER] = lambda f=cr.value_and_grad(mlp_loss(np)): f(params, x, onehot)
+        if common.module_available("numba"):
+            out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(mlp_loss(np)), backend="numba"): f(
+                params, x, onehot)
     else:
         x0 = data
         out[HAND] = lambda: loop_handwritten(x0)
-        out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np))): f(x0)
+        out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numpy"): f(x0)
         out[EAGER] = lambda f=cr.value_and_grad(loop(np)): f(x0)
+        if common.module_available("numba") and not quick:
+            out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numba"): f(x0)
     for name, fn in peer_contenders(kind, data, jax_eager=False).items():
         out["PyTorch (eager)" if name == "PyTorch" else name] = fn
     return out
 
 
-def timed(kind, data, samples, min_sample_s):
-    """name -> (median, best) seconds per call, and name -> note (first-call
+def timed(kind, data, args):
+    """name -> Samples (seconds per call), and name -> note (first-call
     time: compiles for chainrule compiled and JAX jit; or why it failed)."""
-    fns = contenders(kind, data)
+    fns = contenders(kind, data, quick=args.quick)
     _, seconds, notes = common.first_calls(fns, HAND)
     for name, s in seconds.items():
         if name.startswith(COMPILED) or name == "JAX (jit)":
             notes[name] = f"first call {common.format_seconds(s)}"
+        if name == NUMBA:
+            notes[name] += " (numba's compile included)"
     check_agreement(fns)
-    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
-    # paired: the median over rounds of this round's sample over the hand-written
-    # one taken just before it, which cancels load that lasts a round
-    return {name: (common.median(ts), min(ts),
-                   common.median([t / h for t, h in zip(ts, times[HAND])]))
-            for name, ts in times.items()}, notes
+    samples, min_sample_s, warmup_s = common.quick_timing(args)
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s, warmup_s=warmup_s)
+    return times, notes
 
 
 # --------------------------------------------------------------------------
@@ -133,7 +141,7 @@ def chainrule_phases(fun, args):
     return dict(zip(phases, np.diff(t))), len(graph.eqns)
 
 
-def compile_times(repeats):
+def compile_times(repeats, quick=False):
     """Rows of first-call times of fresh compiles: name -> dict."""
     import chainrule as cr
     params, x, onehot = mlp_data()
@@ -142,7 +150,7 @@ def compile_times(repeats):
     for case, (make, args) in cases.items():
         firsts = []
         for _ in range(repeats + 1):  # the first compile in the process is reported apart
-            f = cr.compile(cr.value_and_grad(make(np)))  # a fresh closure: nothing cached
+            f = cr.compile(cr.value_and_grad(make(np)), backend="numpy")  # fresh closure: nothing cached
             start = time.perf_counter()
             f(*args)
             firsts.append(time.perf_counter() - start)
@@ -150,18 +158,26 @@ def compile_times(repeats):
         split = {k: common.median([p[0][k] for p in phases]) for k in phases[0][0]}
         out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
                                      "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
+        if common.module_available("numba") and not (quick and case == "loop"):  # one: seconds each
+            f = cr.compile(cr.value_and_grad(make(np)), backend="numba")
+            start = time.perf_counter()
+            f(*args)
+            seconds = time.perf_counter() - start
+            out[f"chainrule numba backend, {case}"] = {
+                "first in process": seconds, "median": seconds, "best": seconds,
+                "phases": {"build (numba's compile included)": f.compile_seconds}}
         try:
             jax = common.setup_jax()
             import jax.numpy as jnp
             jargs = jax_args(jnp, case.lower(), args if case == "MLP" else args[0])
             firsts = []
-            for _ in range(repeats + 1 if case == "MLP" else 2):  # the loop takes seconds
+            for _ in range(repeats + 1 if case == "MLP" else 1 if quick else 2):  # the loop: seconds
                 jitted = jax.jit(jax.value_and_grad(make(jnp)))
                 start = time.perf_counter()
                 jax.block_until_ready(jitted(*jargs))
                 firsts.append(time.perf_counter() - start)
-            out[f"JAX jit, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
-                                       "best": min(firsts[1:])}
+            out[f"JAX jit, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:] or firsts),
+                                       "best": min(firsts[1:] or firsts)}
         except ImportError:
             pass
     return out
@@ -224,21 +240,7 @@ def memory_child(name):
 # report
 
 def time_table(times, notes, per_op=None):
-    ref_median, ref_best, _ = times[HAND]
-    headers = ["contender", "median per call", "best sample"]
-    if per_op:
-        headers += ["median per op", "best per op"]
-    headers += ["ratio (medians)", "ratio (best)", "ratio (paired)", "note"]
-    rows = []
-    for name, (t_median, t_best, paired) in times.items():
-        row = [name, common.format_seconds(t_median), common.format_seconds(t_best)]
-        if per_op:
-            row += [f"{t_median / per_op * 1e6:.3f} us", f"{t_best / per_op * 1e6:.3f} us"]
-        rows.append(row + [common.ratio(t_median, ref_median), common.ratio(t_best, ref_best), f"{paired:.2f}x",
-                           notes.get(name, "")])
-    rows += [[name] + ["-"] * (len(headers) - 2) + [note] for name, note in notes.items()
-             if name not in times]
-    return common.markdown_table(headers, rows)
+    return common.timing_table(times, notes, HAND, per_op=per_op, who="contender")
 
 
 def compile_table(results):
@@ -265,40 +267,61 @@ def memory_table(results):
                                   "peak traced bytes", "vs hand-written"], rows)
 
 
-def verdicts(mlp, loop_res, comp, mem):
-    lines = []
-
-    def met(ok):
-        return "met" if ok else "NOT met"
-
-    for label, res, key in (("MLP value and gradient", mlp, "mlp"), ("scalar loop", loop_res, "loop")):
-        if res and COMPILED in res[0]:
-            times = res[0]
-            r = times[COMPILED][0] / times[HAND][0]
-            best = times[COMPILED][1] / times[HAND][1]
-            paired = times[COMPILED][2]
-            line = (f"- {label}: compiled {paired:.2f}x hand-written by paired samples, {r:.2f}x "
-                    f"by medians, {best:.2f}x by best samples (target at most {TARGETS[key]}x, "
-                    f"judged on the paired ratio): {met(paired <= TARGETS[key])}")
-            if key == "loop":
-                peers = {n: t[0] / times[COMPILED][0] for n, t in times.items()
-                         if n not in (HAND, COMPILED, "JAX (jit)")}
-                line += "; by medians it is " + ", ".join(
-                    f"{v:.1f}x faster than {n}" for n, v in peers.items())
-            lines.append(line)
+def summary_rows(mlp, loop_res, comp, mem):
+    """The `## Summary` rows (benchmark, chainrule, peers, target, met); the
+    time targets are judged on the ratio to hand-written paired round by
+    round (the median over rounds of each round's sample over the
+    hand-written sample of the same round)."""
+    rows = []
+    for label, res, key in (("MLP value and gradient / hand-written", mlp, "mlp"),
+                            ("scalar loop gradient / hand-written loop", loop_res, "loop")):
+        if not (res and COMPILED in res[0]):
+            continue
+        times = res[0]
+        paired = common.paired_ratio(times[COMPILED], times[HAND])
+        others = [n for n in times if n not in (HAND, COMPILED)]
+        cell = common.ratio_spread(times[COMPILED], times[HAND])
+        if key == "loop":
+            cell += ", " + common.spread(times[COMPILED], unit=lambda v: f"{v:.3g} us",
+                                         scale=1e6 / LOOP_OPS) + " per op"
+        rows.append([f"compiled {label}", cell, common.peers_text(times, HAND, others),
+                     f"at most {TARGETS[key]}x",
+                     common.met(paired, TARGETS[key], common.any_disturbed(times[COMPILED], times[HAND]))])
+    if loop_res and NUMBA in loop_res[0] and "JAX (jit)" in loop_res[0]:
+        times = loop_res[0]
+        r = common.paired_ratio(times[NUMBA], times["JAX (jit)"])
+        rows.append(["numba backend: scalar loop gradient / JAX jit",
+                     common.ratio_spread(times[NUMBA], times["JAX (jit)"]) + ", " + common.spread(
+                         times[NUMBA], unit=lambda v: f"{v:.3g} us", scale=1e6 / LOOP_OPS) + " per op",
+                     f"NumPy backend {common.paired_ratio(times[COMPILED], times['JAX (jit)']):.2f}x",
+                     f"at most {NUMBA_TARGETS['loop_vs_jax']}x",
+                     common.met(r, NUMBA_TARGETS["loop_vs_jax"], common.any_disturbed(times[NUMBA]))])
+    if mlp and NUMBA in mlp[0]:
+        times = mlp[0]
+        r = common.paired_ratio(times[NUMBA], times[COMPILED])
+        rows.append(["numba backend: MLP value and gradient / NumPy backend",
+                     common.ratio_spread(times[NUMBA], times[COMPILED]), "-",
+                     f"at most {NUMBA_TARGETS['mlp_vs_numpy']}x",
+                     common.met(r, NUMBA_TARGETS["mlp_vs_numpy"], common.any_disturbed(times[NUMBA]))])
+    numba_compiles = {k: v for k, v in (comp or {}).items() if k.startswith("chainrule numba")}
+    if numba_compiles:
+        rows.append(["numba backend: compile time (first call)", ", ".join(
+            f"{k.split(', ')[1]} {common.format_seconds(v['median'])}" for k, v in numba_compiles.items()),
+            "-", "reported", "-"])
     if comp and "chainrule, MLP" in comp:
         s = comp["chainrule, MLP"]["median"]
-        lines.append(f"- compile time of the MLP gradient: {s * 1e3:.0f} ms median first call "
-                     f"(target under {TARGETS['compile_s'] * 1e3:.0f} ms): "
-                     f"{met(s < TARGETS['compile_s'])}")
+        jax = comp.get("JAX jit, MLP")
+        rows.append(["compile time of the MLP gradient", f"{s * 1e3:.0f} ms (median first call)",
+                     f"JAX jit {jax['median'] * 1e3:.0f} ms" if jax else "(JAX not installed)",
+                     f"under {TARGETS['compile_s'] * 1e3:.0f} ms", common.met(s, TARGETS["compile_s"])])
     if mem and COMPILED in mem and HAND in mem:
         r = mem[COMPILED]["peak"] / mem[HAND]["peak"]
-        line = (f"- 50-layer peak memory: compiled {r:.2f}x hand-written (target at most "
-                f"{TARGETS['memory']}x): {met(r <= TARGETS['memory'] + 0.005)}")
-        if mem[COMPILED].get("live") and mem[HAND].get("live"):
-            line += f"; peak traced bytes {mem[COMPILED]['live'] / mem[HAND]['live']:.2f}x"
-        lines.append(line)
-    return "\n".join(lines)
+        peers = ", ".join(f"{n} {m['peak'] / mem[HAND]['peak']:.2f}x" for n, m in mem.items()
+                          if n not in (HAND, COMPILED))
+        rows.append([f"{DEEP_LAYERS}-layer gradient, peak memory / hand-written", f"{r:.2f}x",
+                     peers or "(none installed)", f"at most {TARGETS['memory']}x",
+                     common.met(r, TARGETS["memory"] + 0.005)])
+    return rows
 
 
 def report(args, command, mlp, loop_res, comp, mem, load_start):
@@ -308,12 +331,13 @@ def report(args, command, mlp, loop_res, comp, mem, load_start):
         "of round-robin samples (the best sample is the least disturbed)",
         "- timing: each contender called once untimed (chainrule compiled and JAX jit compile "
         "there: the 'first call' note), its gradient checked against the hand-written one, "
-        f"warmed up for 0.3 s, then {args.samples} round-robin samples of at least "
-        f"{args.min_sample * 1e3:.0f} ms each. Ratios to hand-written: of the medians, of "
-        "the best samples, and paired (the median over rounds of each round's sample over the "
-        "hand-written sample of the same round: the least sensitive to load that comes and goes, "
-        "so the targets are judged on it)", who="contender")
-    parts += ["## Targets", "", verdicts(mlp, loop_res, comp, mem), ""]
+        f"warmed up for {common.quick_timing(args)[2]} s, then {common.quick_timing(args)[0]} "
+        f"round-robin samples of at least {common.quick_timing(args)[1] * 1e3:.0f} ms each. "
+        "Ratios to hand-written are paired (the median over rounds of each round's sample over "
+        "the hand-written sample of the same round, with its IQR: the least sensitive to load "
+        "that comes and goes, so the targets are judged on it). " + common.disturbance_note(
+            {f"{i}{k}": v for i, r in enumerate((mlp, loop_res)) if r for k, v in r[0].items()}) + ".",
+        who="contender", summary=common.summary_section(summary_rows(mlp, loop_res, comp, mem)))
     if mlp:
         parts += ["## MNIST MLP: loss and gradient", "",
                   "x (256 x 100) -> tanh(x W1 + b1), W1 100 x 1000 -> softmax cross-entropy "
@@ -355,24 +379,25 @@ def main(argv=None):
         return memory_child(args.memory_child)
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
-    args.samples, args.min_sample, args.compiles = (5, 0.02, 3) if args.quick else (21, 0.1, 7)
+    args.compiles = 3 if args.quick else 7
     which = args.only or ["mlp", "loop", "compile", "memory"]
     load_start = os.getloadavg()
     mlp = loop_res = comp = mem = None
     if "compile" in which:  # first, so that the first compile in the process is cold
-        comp = compile_times(args.compiles)
+        comp = compile_times(args.compiles, args.quick)
         print("Compile time\n" + compile_table(comp) + "\n", flush=True)
     if "mlp" in which:
-        mlp = timed("mlp", mlp_data(), args.samples, args.min_sample)
+        mlp = timed("mlp", mlp_data(), args)
         print("MNIST MLP, loss and gradient\n" + time_table(*mlp) + "\n", flush=True)
     if "loop" in which:
-        loop_res = timed("loop", 0.5, args.samples, args.min_sample)
+        loop_res = timed("loop", 0.5, args)
         print("Scalar loop, gradient\n" + time_table(*loop_res, per_op=LOOP_OPS) + "\n", flush=True)
     if "memory" in which:
-        mem = common.in_fresh_processes(__file__, [n for n in MEMORY_CONTENDERS if common.available(
+        contenders_ = MEMORY_CONTENDERS[:2] if args.quick else MEMORY_CONTENDERS  # quick: smoke test
+        mem = common.in_fresh_processes(__file__, [n for n in contenders_ if common.available(
             n, {"autograd": "autograd", "PyTorch (eager)": "torch", "JAX (jit)": "jax"})])
         print("50-layer network, peak memory\n" + memory_table(mem) + "\n", flush=True)
-    print(verdicts(mlp, loop_res, comp, mem))
+    print(common.summary_section(summary_rows(mlp, loop_res, comp, mem)))
     common.write_results(args, RESULTS, report(args, command, mlp, loop_res, comp, mem, load_start))
 
 

@@ -166,8 +166,8 @@ def contenders(theta, sqdist, y):
     return fns
 
 
-def timed(samples, min_sample_s):
-    """name -> (median, best) seconds per gradient, and name -> note."""
+def timed(args):
+    """name -> Samples (seconds per gradient), name -> note, the gradient."""
     data = gp_data()
     fns = contenders(*data)
     results, seconds, notes = common.first_calls(fns, HAND)
@@ -179,51 +179,53 @@ def timed(samples, min_sample_s):
                 and np.allclose(common.as_float_array(grad), want_grad, rtol=1e-7, atol=1e-9)):
             raise AssertionError(f"{name}'s value or gradient differs from the hand-derived one: "
                                  f"{common.as_float_array(grad)} vs {want_grad}")
-    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
-    return {name: (common.median(ts), min(ts)) for name, ts in times.items()}, notes, want_grad
+    samples, min_sample_s, warmup_s = (5, 0.05, 0.05) if args.quick else (21, 0.2, 0.3)
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s, warmup_s=warmup_s)
+    return times, notes, want_grad
 
 
 # --------------------------------------------------------------------------
 # report
 
-def table(stats, notes):
-    ref_median, ref_best = stats[HAND]
-    rows = [[name, common.format_seconds(m), common.format_seconds(b),
-             f"{m / ref_median:.2f}x", f"{b / ref_best:.2f}x", notes.get(name, "")]
-            for name, (m, b) in stats.items()]
-    rows += [[name, "-", "-", "-", "-", note] for name, note in notes.items() if name not in stats]
-    return common.markdown_table(
-        ["library", "median per value and gradient", "best sample", "ratio (median)",
-         "ratio (best)", "note"], rows)
+def table(times, notes):
+    return common.timing_table(times, notes, HAND)
 
 
-def verdict(stats):
-    if "chainrule" not in stats:
-        return "- chainrule did not run"
-    r = stats["chainrule"][0] / stats[HAND][0]
-    best = stats["chainrule"][1] / stats[HAND][1]
-    return (f"- GP marginal likelihood gradient: chainrule {r:.2f}x hand-derived by medians, "
-            f"{best:.2f}x by best samples (target at most {TARGET}x): "
-            f"{'met' if r <= TARGET else 'NOT met'}")
+def summary_rows(times):
+    if "chainrule" not in times:
+        return [["GP marginal likelihood gradient (n = 500) / hand-derived", "did not run", "-",
+                 f"at most {TARGET}x", "no"]]
+    r = common.paired_ratio(times["chainrule"], times[HAND])
+    variants = [n for n in times if n.startswith("chainrule (")]
+    cell = common.ratio_spread(times["chainrule"], times[HAND])
+    if variants:
+        cell += "; " + ", ".join(f"{n[len('chainrule '):]}: "
+                                 f"{common.paired_ratio(times[n], times[HAND]):.2f}x" for n in variants)
+    peers = [n for n in times if not n.startswith("chainrule") and n != HAND]
+    return [[f"GP marginal likelihood gradient (n = {N_POINTS}) / hand-derived", cell,
+             common.peers_text(times, HAND, peers), f"at most {TARGET}x",
+             common.met(r, TARGET, common.any_disturbed(times["chainrule"], times[HAND]))]]
 
 
-def report(args, command, stats, notes, grad, load_start):
+def report(args, command, times, notes, grad, load_start):
+    samples, min_sample_s, warmup_s = (5, 0.05, 0.05) if args.quick else (21, 0.2, 0.3)
     parts = common.report_header(
         "# Linear-algebra benchmark results: GP marginal likelihood gradient", command, args,
         load_start, common.SHARED_MACHINE_NOTE,
         "- timing: each contender called once untimed (JAX's jit compiles there), warmed "
-        f"up for 0.3 s, then {args.samples} round-robin samples of at least "
-        f"{args.min_sample * 1e3:.0f} ms each; medians and best samples. Every value and "
-        "gradient is first checked against the hand-derived one.")
-    parts += ["## Target", "", verdict(stats), "",
-              "## Gradient of the negative log marginal likelihood", "",
+        f"up for {warmup_s} s, then {samples} round-robin samples of at least "
+        f"{min_sample_s * 1e3:.0f} ms each; medians with IQR and best sample, ratios paired "
+        "round by round. Every value and gradient is first checked against the hand-derived one. "
+        + common.disturbance_note(times) + ".",
+        summary=common.summary_section(summary_rows(times)))
+    parts += ["## Gradient of the negative log marginal likelihood", "",
               f"n = {N_POINTS} points in {DIM}-D, RBF kernel, theta = (log sf2, log ell, log sn2) = "
               f"({', '.join(f'{t:.3g}' for t in gp_data()[0])}); gradient "
               f"({', '.join(f'{g:.6g}' for g in grad)}). The rows without a note in brackets "
               "differentiate the Cholesky spelling (cho_solve by two np.linalg.solve calls, which "
               "chainrule solves by substitution since L is triangular); "
               "the hand-derived gradient uses np.linalg.cholesky (log det) and np.linalg.inv.",
-              "", table(stats, notes), ""]
+              "", table(times, notes), ""]
     return "\n".join(parts)
 
 
@@ -231,12 +233,11 @@ def main(argv=None):
     args = common.argument_parser(__doc__).parse_args(argv)
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
-    args.samples, args.min_sample = (5, 0.05) if args.quick else (21, 0.2)
     load_start = os.getloadavg()
-    stats, notes, grad = timed(args.samples, args.min_sample)
-    print("GP marginal likelihood, value and gradient\n" + table(stats, notes) + "\n")
-    print(verdict(stats))
-    common.write_results(args, RESULTS, report(args, command, stats, notes, grad, load_start))
+    times, notes, grad = timed(args)
+    print("GP marginal likelihood, value and gradient\n" + table(times, notes) + "\n")
+    print(common.summary_section(summary_rows(times)))
+    common.write_results(args, RESULTS, report(args, command, times, notes, grad, load_start))
 
 
 if __name__ == "__main__":

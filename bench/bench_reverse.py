@@ -30,6 +30,7 @@ import common  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results_reverse.md"
 TARGETS = {"mlp": 1.1, "loop_us": 1.0, "memory": 1.05}
+STRETCH_LOOP_US = 0.8
 LOOP_STEPS, LOOP_OPS = 1000, 3000
 DEEP_LAYERS, DEEP_WIDTH, DEEP_BATCH = 50, 1000, 64
 
@@ -216,7 +217,7 @@ def gradient_of(result):
 
 def check_agreement(fns):
     """Every contender's gradient must equal the hand-written one."""
-    reference = gradient_of(fns["hand-written NumPy"]())
+    reference = gradient_of(fns[HAND]())
     for name, fn in fns.items():
         for a, b in zip(gradient_of(fn()), reference):
             if not np.allclose(a, b, rtol=1e-9, atol=1e-12):
@@ -232,16 +233,17 @@ def mlp_data(seed=0):
     return params, x, onehot
 
 
-def timed(kind, data, samples, min_sample_s):
-    """name -> (median, best) seconds per call, and name -> note (JIT compile
+def timed(kind, data, args):
+    """name -> Samples (seconds per call), and name -> note (JIT compile
     time, or why a contender could not run: it is then left out)."""
     fns = contenders(kind, data)
-    _, seconds, notes = common.first_calls(fns, "hand-written NumPy")
+    _, seconds, notes = common.first_calls(fns, HAND)
     if "JAX (jit)" in seconds:
         notes["JAX (jit)"] = f"compile {seconds['JAX (jit)']:.2f} s"
     check_agreement(fns)
-    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s)
-    return {name: (common.median(ts), min(ts)) for name, ts in times.items()}, notes
+    samples, min_sample_s, warmup_s = common.quick_timing(args)
+    times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s, warmup_s=warmup_s)
+    return times, notes
 
 
 # --------------------------------------------------------------------------
@@ -288,72 +290,68 @@ def memory_child(name):
 # --------------------------------------------------------------------------
 # report
 
-def time_rows(times, notes, per_op=None):
-    """Rows: name, median, best, (median and best per op), ratios to
-    hand-written, note; then the contenders that failed."""
-    ref_median, ref_best = times["hand-written NumPy"]
-    rows = []
-    for name, (t_median, t_best) in times.items():
-        row = [name, common.format_seconds(t_median), common.format_seconds(t_best)]
-        if per_op:
-            row += [f"{t_median / per_op * 1e6:.2f} us", f"{t_best / per_op * 1e6:.2f} us"]
-        rows.append(row + [common.ratio(t_median, ref_median), common.ratio(t_best, ref_best), notes.get(name, "")])
-    width = 7 if per_op else 5
-    rows += [[name] + ["-"] * (width - 1) + [note] for name, note in notes.items() if name not in times]
-    return rows
+HAND = "hand-written NumPy"
+PEERS = ["autograd", "PyTorch", "JAX (no jit)", "JAX (jit)"]
 
 
 def mlp_table(times, notes):
-    return common.markdown_table(
-        ["library", "median per call", "best sample", "ratio (median)", "ratio (best)", "note"],
-        time_rows(times, notes))
+    return common.timing_table(times, notes, HAND)
 
 
 def loop_table(times, notes):
-    return common.markdown_table(
-        ["library", "median per gradient", "best sample", "median per op", "best per op",
-         "ratio (median)", "ratio (best)", "note"],
-        time_rows(times, notes, per_op=LOOP_OPS))
+    return common.timing_table(times, notes, HAND, per_op=LOOP_OPS)
 
 
 def memory_table(results):
-    ref = results.get("hand-written NumPy", {}).get("peak")
+    ref = results.get(HAND, {}).get("peak")
     rows = [[name, f"{r['peak'] / 2**20:.0f} MiB", common.ratio(r["peak"], ref) if ref else "-"]
             for name, r in results.items()]
     return common.markdown_table(["library", "peak RSS increase", "vs hand-written"], rows)
 
 
-def verdicts(mlp, loop_medians, mem):
-    lines = []
-    if mlp and "chainrule" in mlp:
-        r = mlp["chainrule"][0] / mlp["hand-written NumPy"][0]
-        best = mlp["chainrule"][1] / mlp["hand-written NumPy"][1]
-        lines.append(f"- MLP value and gradient: {r:.2f}x hand-written by medians, {best:.2f}x by "
-                     f"best samples (target at most {TARGETS['mlp']}x): "
-                     f"{'met' if r <= TARGETS['mlp'] else 'NOT met'}")
-    if loop_medians and "chainrule" in loop_medians:
-        us = loop_medians["chainrule"][0] / LOOP_OPS * 1e6
-        best = loop_medians["chainrule"][1] / LOOP_OPS * 1e6
-        lines.append(f"- scalar loop: {us:.2f} us per primitive op by median, {best:.2f} us best "
-                     f"(target at most {TARGETS['loop_us']} us): "
-                     f"{'met' if us <= TARGETS['loop_us'] else 'NOT met'}")
-    if mem and "chainrule" in mem and "hand-written NumPy" in mem:
-        r = mem["chainrule"]["peak"] / mem["hand-written NumPy"]["peak"]
-        lines.append(f"- 50-layer peak memory: {r:.2f}x hand-written (target at most "
-                     f"{TARGETS['memory']}x): {'met' if r <= TARGETS['memory'] else 'NOT met'}")
-    return "\n".join(lines)
+def summary_rows(mlp, loop_res, mem):
+    """The rows of the `## Summary` table (benchmark, chainrule, peers, target, met)."""
+    rows = []
+    if mlp and "chainrule" in mlp[0]:
+        times = mlp[0]
+        r = common.paired_ratio(times["chainrule"], times[HAND])
+        rows.append(["MLP value and gradient / hand-written",
+                     common.ratio_spread(times["chainrule"], times[HAND]),
+                     common.peers_text(times, HAND, PEERS), f"at most {TARGETS['mlp']}x",
+                     common.met(r, TARGETS["mlp"], common.any_disturbed(times["chainrule"], times[HAND]))])
+    if loop_res and "chainrule" in loop_res[0]:
+        times = loop_res[0]
+        ts = times["chainrule"]
+        us = common.median(ts) / LOOP_OPS * 1e6
+        rows.append(["scalar loop gradient, per primitive op",
+                     common.spread(ts, unit=lambda v: f"{v:.3g} us", scale=1e6 / LOOP_OPS),
+                     common.peers_text(times, HAND, [HAND] + PEERS, per_op=LOOP_OPS),
+                     f"at most {TARGETS['loop_us']} us (stretch {STRETCH_LOOP_US} us)",
+                     common.met(us, TARGETS["loop_us"], common.any_disturbed(ts))
+                     + (" (stretch met)" if us <= STRETCH_LOOP_US else "")])
+    if mem and "chainrule" in mem and HAND in mem:
+        r = mem["chainrule"]["peak"] / mem[HAND]["peak"]
+        peers = ", ".join(f"{n} {mem[n]['peak'] / mem[HAND]['peak']:.2f}x" for n in mem
+                          if n not in ("chainrule", HAND))
+        rows.append([f"{DEEP_LAYERS}-layer gradient, peak memory / hand-written",
+                     f"{r:.2f}x ({mem['chainrule']['peak'] / 2**20:.0f} MiB)", peers or "(none installed)",
+                     f"at most {TARGETS['memory']}x", common.met(r, TARGETS["memory"])])
+    return rows
 
 
 def report(args, command, mlp, loop_res, mem, load_start):
+    samples, min_sample_s, warmup_s = common.quick_timing(args)
+    timings = [t for t in (mlp and mlp[0], loop_res and loop_res[0]) if t]
     parts = common.report_header(
         "# Reverse-mode benchmark results", command, args, load_start,
         " (other processes share the machine when it is above 0)",
-        "- timing: each contender called once untimed (JAX's jit compiles there: the "
-        "'compile' note), warmed up for 0.3 s, then "
-        f"{args.samples} round-robin samples of at least {args.min_sample * 1e3:.0f} ms each; "
-        "medians and best samples (the best is the least disturbed by other processes). "
-        "Every contender's gradient is first checked against the hand-written one.")
-    parts += ["## Targets", "", verdicts(mlp and mlp[0], loop_res and loop_res[0], mem), ""]
+        f"- timing: each contender called once untimed (JAX's jit compiles there: the "
+        f"'compile' note), warmed up for {warmup_s} s, then "
+        f"{samples} round-robin samples of at least {min_sample_s * 1e3:.0f} ms each; "
+        "medians with interquartile range and best sample; ratios paired round by round. "
+        "Every contender's gradient is first checked against the hand-written one. "
+        + common.disturbance_note({f"{i}{k}": v for i, t in enumerate(timings) for k, v in t.items()}) + ".",
+        summary=common.summary_section(summary_rows(mlp, loop_res, mem)))
     if mlp:
         parts += ["## MNIST MLP: loss and gradient",
                   "", "x (256 x 100) -> tanh(x W1 + b1), W1 100 x 1000 -> softmax cross-entropy "
@@ -379,22 +377,22 @@ def main(argv=None):
         return memory_child(args.memory_child)
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
-    args.samples, args.min_sample = (5, 0.02) if args.quick else (21, 0.1)
     which = args.only or ["mlp", "loop", "memory"]
     load_start = os.getloadavg()
     mlp = loop_res = mem = None
     if "mlp" in which:
-        mlp = timed("mlp", mlp_data(), args.samples, args.min_sample)
+        mlp = timed("mlp", mlp_data(), args)
         print("MNIST MLP, loss and gradient\n" + mlp_table(*mlp) + "\n", flush=True)
     if "loop" in which:
-        loop_res = timed("loop", 0.5, args.samples, args.min_sample)
+        loop_res = timed("loop", 0.5, args)
         print("Scalar loop, gradient\n" + loop_table(*loop_res) + "\n", flush=True)
     if "memory" in which:
+        libraries = MEMORY_LIBRARIES[:2] if args.quick else MEMORY_LIBRARIES  # quick: a smoke test
         mem = common.in_fresh_processes(__file__, [
-            n for n in MEMORY_LIBRARIES if common.available(n, {"autograd": "autograd", "PyTorch": "torch"})])
+            n for n in libraries if common.available(n, {"autograd": "autograd", "PyTorch": "torch"})])
         print("50-layer network, peak memory\n" + memory_table(mem) + "\n", flush=True)
     text = report(args, command, mlp, loop_res, mem, load_start)
-    print(verdicts(mlp and mlp[0], loop_res and loop_res[0], mem))
+    print(common.summary_section(summary_rows(mlp, loop_res, mem)))
     common.write_results(args, RESULTS, text)
 
 

@@ -67,19 +67,173 @@ def median(xs):
     return statistics.median(xs)
 
 
-def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0.005):
+# --------------------------------------------------------------------------
+# disturbance: CPU time used by other processes during a measurement
+
+# a sample is disturbed when other processes used more than this share of
+# one core during it (beyond the counters' resolution)
+DISTURBED_SHARE = float(os.environ.get("BENCH_DISTURBED_SHARE", 0.1))
+_TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+
+
+def _busy_seconds():
+    """CPU seconds all processors have spent busy since boot (Linux
+    /proc/stat; None elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) * _TICK
+
+
+class CpuWatch:
+    """Measures this process's CPU time while it ran (all its threads, so a
+    library's worker pool counts as ours) and the CPU time other processes
+    used: every processor's busy time (/proc/stat) minus ours.
+
+    Example:
+        >>> with CpuWatch() as watch:
+        ...     pass
+        >>> watch.others_s >= 0 or watch.others_s is None
+        True
+    """
+
+    def __enter__(self):
+        self.busy0, self.own0, self.wall0 = _busy_seconds(), time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        busy1, own1 = _busy_seconds(), time.process_time()
+        self.wall_s = time.perf_counter() - self.wall0
+        self.own_s = own1 - self.own0
+        if self.busy0 is None or busy1 is None:
+            self.others_s = None
+        else:
+            self.others_s = max(0.0, (busy1 - self.busy0) - (own1 - self.own0))
+        return False
+
+    @property
+    def disturbed(self):
+        """Whether this process was off the CPU for more than DISTURBED_SHARE
+        of the time (its CPU time, precise to the nanosecond, fell short of
+        the wall time: a benchmark computes all along, so another process ran
+        instead), or other processes used more than DISTURBED_SHARE of a core
+        beyond /proc/stat's resolution (one tick per processor at each end)."""
+        if self.own_s < (1 - DISTURBED_SHARE) * self.wall_s:
+            return True
+        if self.others_s is None:
+            return False
+        slack = 2 * _TICK * (os.cpu_count() or 1)
+        return self.others_s > DISTURBED_SHARE * self.wall_s + slack
+
+
+class Samples(list):
+    """Per-call seconds of one contender, one entry per sample (a list, so
+    median(), min() work on it), with `disturbed`: one flag per sample, true
+    when other processes used the CPU during it even after the retries, and
+    `retries`: how many samples were taken again because of that.
+
+    Example:
+        >>> s = Samples([1.0, 2.0, 3.0], disturbed=[False, True, False], retries=2)
+        >>> s.n_disturbed, median(s), s.clean()
+        (1, 2.0, [1.0, 3.0])
+    """
+
+    def __init__(self, values=(), disturbed=None, retries=0):
+        super().__init__(values)
+        self.disturbed = list(disturbed) if disturbed is not None else [False] * len(self)
+        self.retries = retries
+
+    @property
+    def n_disturbed(self):
+        return sum(self.disturbed)
+
+    def clean(self):
+        """The samples no other process disturbed (all of them if none is clean)."""
+        kept = [t for t, d in zip(self, self.disturbed) if not d]
+        return kept or list(self)
+
+
+def quartiles(xs):
+    """(first quartile, median, third quartile) of a list of numbers.
+
+    Example:
+        >>> quartiles([1, 2, 3, 4, 5])
+        (2.0, 3, 4.0)
+    """
+    xs = sorted(xs)
+    if len(xs) < 2:
+        return xs[0], xs[0], xs[0]
+    q1, _, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return q1, statistics.median(xs), q3
+
+
+def spread(samples, unit=None, scale=1.0):
+    """Median and interquartile range of `samples` as text, with the number
+    of disturbed samples when there are any: '2.84 ms (IQR 2.80-2.90 ms,
+    min 2.77 ms; 2/21 disturbed)'. `scale` multiplies every figure (say
+    1e6 / ops for microseconds per op, with unit=lambda v: f"{v:.2f} us").
+
+    Example:
+        >>> spread(Samples([1e-3, 2e-3, 3e-3, 4e-3, 5e-3], disturbed=[True] + [False] * 4))
+        '3 ms (IQR 2-4 ms, min 1 ms; 1/5 disturbed)'
+    """
+    fmt = unit or format_seconds
+    q1, med, q3 = quartiles([t * scale for t in samples])
+    low = min(samples) * scale
+    text = f"{fmt(med)} (IQR {_strip_unit(fmt(q1), fmt(q3))}-{fmt(q3)}, min {fmt(low)}"
+    n_bad = getattr(samples, "n_disturbed", 0)
+    return text + (f"; {n_bad}/{len(samples)} disturbed)" if n_bad else ")")
+
+
+def _strip_unit(text, other):
+    """text without its unit when `other` has the same one ('2 ms', '4 ms' -> '2')."""
+    value, _, unit = text.partition(" ")
+    return value if unit and other.endswith(" " + unit) else text
+
+
+def ratio_spread(samples, reference):
+    """The per-round ratios samples[i] / reference[i] (round-robin samples
+    taken side by side are paired): median with IQR, as text '1.05x (IQR
+    1.03-1.08)'. Pairing cancels drift that hits both contenders.
+
+    Example:
+        >>> ratio_spread([2.0, 2.2, 1.8], [1.0, 1.0, 1.0])
+        '2.00x (IQR 1.90-2.10)'
+    """
+    ratios = [a / b for a, b in zip(samples, reference)]
+    q1, med, q3 = quartiles(ratios)
+    return f"{med:.2f}x (IQR {q1:.2f}-{q3:.2f})"
+
+
+def paired_ratio(samples, reference):
+    """The median of the per-round ratios samples[i] / reference[i].
+
+    Example:
+        >>> paired_ratio([2.0, 2.2, 1.8], [1.0, 1.0, 1.0])
+        2.0
+    """
+    return statistics.median(a / b for a, b in zip(samples, reference))
+
+
+def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0.005, retries=2):
     """Seconds per call of each callable in `fns` (name -> no-argument callable).
 
     Each is first warmed up for about warmup_s (caches, allocator pools, JIT
     compilation); then it is called in batches long enough to last
     min_sample_s, one batch per contender per round, `samples` rounds; each
-    batch follows a pause of pause_s and one untimed call.
-    Returns name -> list of per-call times, one per sample.
+    batch follows a pause of pause_s and one untimed call. A batch during
+    which other processes used the CPU (CpuWatch) is taken again, up to
+    `retries` times; if it is still disturbed it is kept and flagged.
+    Returns name -> Samples (a list of per-call times, one per sample, with
+    the disturbed flags).
 
     Example:
         >>> times = time_round_robin({"noop": lambda: None}, samples=3, min_sample_s=0.001)
-        >>> len(times["noop"])
-        3
+        >>> len(times["noop"]), len(times["noop"].disturbed)
+        (3, 3)
     """
     batch = {}
     for name, fn in fns.items():
@@ -91,19 +245,43 @@ def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0
             if elapsed > warmup_s and calls >= 2:
                 break
         batch[name] = max(1, int(min_sample_s / (elapsed / calls)))
-    times = {name: [] for name in fns}
+    times = {name: Samples() for name in fns}
     for _ in range(samples):
         for name, fn in fns.items():
-            n = batch[name]
-            # let the previous contender's worker threads stop spinning
-            # (OpenMP and XLA pools busy-wait after work), then re-warm
-            time.sleep(pause_s)
-            fn()
-            start = time.perf_counter()
-            for _ in range(n):
+            n, record = batch[name], times[name]
+            for attempt in range(retries + 1):
+                # let the previous contender's worker threads stop spinning
+                # (OpenMP and XLA pools busy-wait after work), then re-warm
+                time.sleep(pause_s)
                 fn()
-            times[name].append((time.perf_counter() - start) / n)
+                with CpuWatch() as watch:
+                    start = time.perf_counter()
+                    for _ in range(n):
+                        fn()
+                    elapsed = time.perf_counter() - start
+                if not watch.disturbed:
+                    break
+                if attempt < retries:
+                    record.retries += 1
+            record.append(elapsed / n)
+            record.disturbed.append(watch.disturbed)
     return times
+
+
+def disturbance_note(times):
+    """One line saying how many samples were retried or stayed disturbed.
+
+    Example:
+        >>> disturbance_note({"a": Samples([1.0], [False])})
+        'no sample was disturbed by other processes'
+    """
+    retried = sum(getattr(t, "retries", 0) for t in times.values())
+    bad = sum(getattr(t, "n_disturbed", 0) for t in times.values())
+    total = sum(len(t) for t in times.values())
+    if not retried and not bad:
+        return "no sample was disturbed by other processes"
+    return (f"{retried} samples taken again because other processes used the CPU during them; "
+            f"{bad} of {total} still disturbed (flagged in the tables)")
 
 
 def first_calls(fns, reference):
@@ -356,21 +534,96 @@ def argument_parser(doc, only=None, memory_child=False):
     return parser
 
 
+def interpreter():
+    """The running interpreter as a command: relative to the repository when
+    it lives inside it (.venv/bin/python), else plain `python`, so recorded
+    commands name no folder of one machine.
+
+    Example:
+        >>> interpreter() in ("python", ".venv/bin/python") or not interpreter().startswith("/")
+        True
+    """
+    exe = Path(sys.executable)
+    try:
+        return str(exe.relative_to(ROOT)) if exe.is_relative_to(ROOT) else "python"
+    except (AttributeError, ValueError):
+        return "python"
+
+
 def command_line(script):
-    """How this run was started, as written in the results file.
+    """How this run was started, as written in the results file (relative
+    to the repository root).
 
     Example:
         >>> command_line("/x/bench/bench_reverse.py").split()[1]
         'bench/bench_reverse.py'
     """
-    return " ".join([sys.executable, f"bench/{Path(script).name}", *sys.argv[1:]])
+    return " ".join([interpreter(), f"bench/{Path(script).name}", *sys.argv[1:]])
+
+
+def results_path(path):
+    """Where a results file goes: `path`, or its name inside
+    $BENCH_RESULTS_DIR when that is set (the quick runs of `make bench
+    QUICK=1` write there, leaving the recorded results alone).
+
+    Example:
+        >>> results_path("bench/results_x.md").name
+        'results_x.md'
+    """
+    folder = os.environ.get("BENCH_RESULTS_DIR")
+    return Path(folder) / Path(path).name if folder else Path(path)
 
 
 def write_results(args, path, text):
-    """Write a results file unless this is a --quick run without --write."""
-    if not args.quick or args.write:
-        Path(path).write_text(text)
-        print(f"wrote {path}")
+    """Write a results file unless this is a --quick run without --write
+    (or $BENCH_WRITE_QUICK, which `make bench QUICK=1` sets)."""
+    if not args.quick or getattr(args, "write", False) or os.environ.get("BENCH_WRITE_QUICK") == "1":
+        target = results_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        print(f"wrote {target}")
+
+
+SUMMARY_HEADERS = ["benchmark", "chainrule", "peers", "target", "met"]
+
+
+def summary_section(rows, note=""):
+    """The `## Summary` section every results file opens with (after its
+    title and command): one row per benchmark, cells benchmark, chainrule's
+    figure (median with spread), the peers' figures, the target, and
+    whether it is met ('yes', 'no', or 'no (why)'). `make bench` copies
+    this section into bench/RESULTS.md.
+
+    Example:
+        >>> print(summary_section([["loop", "1.0 us", "autograd 7 us", "at most 1.0 us", "yes"]]))
+        ## Summary
+        <BLANKLINE>
+        | benchmark | chainrule | peers | target | met |
+        | --- | --- | --- | --- | --- |
+        | loop | 1.0 us | autograd 7 us | at most 1.0 us | yes |
+        <BLANKLINE>
+    """
+    lines = ["## Summary", "", markdown_table(SUMMARY_HEADERS, rows), ""]
+    if note:
+        lines[-1:-1] = ["", note]
+    return "\n".join(lines)
+
+
+def met(value, target, disturbed=False):
+    """'yes' or 'no' for value <= target; 'yes (disturbed)' etc. when the
+    figure's samples were disturbed by other processes.
+
+    Example:
+        >>> met(1.2, 1.0), met(0.9, 1.0, disturbed=True)
+        ('no', 'yes (disturbed samples: rerun on a quiet machine)')
+    """
+    word = "yes" if value <= target else "no"
+    return word + (" (disturbed samples: rerun on a quiet machine)" if disturbed else "")
+
+
+def any_disturbed(*samples):
+    """Whether any of the given Samples has a disturbed sample."""
+    return any(getattr(s, "n_disturbed", 0) for s in samples)
 
 
 # --------------------------------------------------------------------------
@@ -381,7 +634,7 @@ SHARED_MACHINE_NOTE = (" (other processes share this 2-core machine, so single s
                        "medians of round-robin samples are the figures to read)")
 
 
-def report_header(title, command, args, load_start, load_note, timing, who="library"):
+def report_header(title, command, args, load_start, load_note, timing, who="library", summary=None):
     """The opening lines of every results file: title, command, machine,
     load average at the start and end (then `load_note`), malloc settings,
     `timing` (how the samples were taken) and threads; `who` names the
@@ -395,6 +648,8 @@ def report_header(title, command, args, load_start, load_note, timing, who="libr
         (['# T', '', 'Command: `cmd` (quick run)'], '- threads: 1 for every library (BLAS, OpenMP and XLA limits)')
     """
     parts = [title, "", f"Command: `{command}`" + (" (quick run)" if args.quick else ""), ""]
+    if summary:
+        parts += [summary, "## Environment", ""]
     parts += [f"- {k}: {v}" for k, v in machine_description().items()]
     parts += ["- load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
               "{:.2f} {:.2f} {:.2f}".format(*load_start, *os.getloadavg()) + load_note,
@@ -443,3 +698,60 @@ def module_available(module):
 def ratio(x, ref):
     """x / ref as text: '1.23x'."""
     return f"{x / ref:.2f}x"
+
+
+def timing_table(times, notes, reference, per_op=None, who="library"):
+    """A Markdown table of round-robin timings: per contender the median
+    time with its spread (IQR, best sample, disturbed samples), per
+    operation too when `per_op` (the number of operations in one call) is
+    given, and the ratio to `reference` paired round by round; contenders
+    that only have a note (failed, skipped) follow.
+
+    Example:
+        >>> t = {"ref": Samples([1e-3, 1e-3, 1e-3]), "x": Samples([2e-3, 2e-3, 2e-3])}
+        >>> print(timing_table(t, {}, "ref").splitlines()[-1])
+        | x | 2 ms (IQR 2-2 ms, min 2 ms) | 2.00x (IQR 2.00-2.00) |  |
+    """
+    headers = [who, "median per call (IQR, best)"]
+    if per_op:
+        headers.append("median per op (IQR, best)")
+    headers += [f"vs {reference} (paired, IQR)", "note"]
+    rows = []
+    for name, ts in times.items():
+        row = [name, spread(ts)]
+        if per_op:
+            row.append(spread(ts, unit=lambda v: f"{v:.3g} us", scale=1e6 / per_op))
+        rows.append(row + [ratio_spread(ts, times[reference]) if reference in times else "-",
+                           notes.get(name, "")])
+    rows += [[name] + ["-"] * (len(headers) - 2) + [note] for name, note in notes.items() if name not in times]
+    return markdown_table(headers, rows)
+
+
+def peers_text(times, reference, names, per_op=None, skip=()):
+    """The peers' figures for a summary row: 'autograd 1.19x, PyTorch 1.36x'
+    (paired ratios to `reference`), or per-op medians when `per_op` is given.
+
+    Example:
+        >>> t = {"ref": [1.0, 1.0], "a": [2.0, 2.0], "b": [3.0, 3.0]}
+        >>> peers_text(t, "ref", ["a", "b", "c"])
+        'a 2.00x, b 3.00x'
+    """
+    parts = []
+    for name in names:
+        if name in times and name not in skip:
+            if per_op:
+                parts.append(f"{name} {median(times[name]) / per_op * 1e6:.3g} us")
+            else:
+                parts.append(f"{name} {paired_ratio(times[name], times[reference]):.2f}x")
+    return ", ".join(parts) or "(none installed)"
+
+
+def quick_timing(args):
+    """(samples, min_sample_s, warmup_s) for a run: few short samples with --quick.
+
+    Example:
+        >>> import argparse
+        >>> quick_timing(argparse.Namespace(quick=True))
+        (5, 0.02, 0.05)
+    """
+    return (5, 0.02, 0.05) if args.quick else (21, 0.1, 0.3)

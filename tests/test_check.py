@@ -159,9 +159,62 @@ def test_without_complex_step_central_differences_catch_gross_errors():
         jvp=lambda t, args, ans, params: 2 * t[0] * np.cos(args[0]),
         vjp=lambda g, res, params, which: [2 * g * np.cos(res[0][0])], register=False)
     args = (rng.standard_normal(5),)
-    check_grads(lambda x: twice(x), args, complex_step=False)  # fwd and rev agree: unseen
+    # fwd and rev agree; with neither complex step nor differences: unseen
+    check_grads(lambda x: twice(x), args, complex_step=False, finite_differences=False)
     text = report(lambda x: twice(x), args, modes=("fwd", "rev", "fd"), complex_step=False)
     assert "fwd vs fd" in text
+    # without complex step, central differences join by themselves
+    text = report(lambda x: twice(x), args, complex_step=False)
+    assert "fwd vs fd" in text
+
+
+# A rule wrong in both modes by 1e-3 (relative), on functions that use complex
+# arithmetic themselves, where complex step cannot run: central differences,
+# the independent oracle, must catch it.
+exp_wrong_both = Primitive(
+    "test_only_exp_wrong_by_1e-3", np.exp,
+    jvp=lambda t, args, ans, params: t[0] * ans * (1 + 1e-3),
+    vjp=lambda g, res, params, which: [g * res[1] * (1 + 1e-3)], register=False)
+abs_holomorphic = Primitive(  # |z| differentiated as if holomorphic (the old bug)
+    "test_only_abs_as_holomorphic", np.abs,
+    jvp=lambda t, args, ans, params: t[0] * np.sign(args[0]),
+    vjp=lambda g, res, params, which: [g * np.sign(res[0][0])], register=False)
+
+T4 = np.array([0.1, 0.5, 1.3, 2.0])
+Z3 = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+
+
+@pytest.mark.parametrize("fun, args", [
+    (lambda t: np.abs(np.mean(exp_wrong_both(1j * t))), (T4,)),            # real in, complex inside
+    (lambda z: np.sum(np.real(exp_wrong_both(z) * z)), (Z3,)),              # complex in
+    (lambda z: exp_wrong_both(z) * (1 + 2j), (Z3,)),                        # complex out
+    (lambda x: np.sum(abs_holomorphic(x * (1 + 2j))), (np.ones(3),)),       # non-holomorphic rule
+], ids=["real-in", "complex-in", "complex-out", "abs-as-holomorphic"])
+def test_rule_wrong_in_both_modes_on_complex_arithmetic_is_caught(fun, args):
+    text = report(fun, args, order=1)
+    assert "vs fd" in text and "central differences" in text
+    assert "suspect primitive: test_only_" in text
+    assert "oracles: " in text and "Richardson" in text
+
+
+def test_planted_bug_is_caught_at_second_order_on_complex_arithmetic():
+    text = report(lambda z: np.sum(np.real(exp_wrong_both(z) ** 2)), (Z3,))
+    assert "vs fd" in text
+
+
+def test_report_names_the_oracles_that_ran():
+    line = check_grads(lambda t: np.abs(np.mean(np.exp(1j * t))), (T4,), report=True)
+    assert "central differences (Richardson" in line and "complex step" not in line
+    line = check_grads(lambda t: np.sum(np.sin(t)), (T4,), report=True)
+    assert "complex step (exact" in line and "central differences" not in line
+
+
+def test_issue_example_complex_abs_passes_and_is_right():
+    f = lambda t: np.abs(np.mean(np.exp(1j * t)))  # noqa: E731
+    check_grads(f, (T4,))
+    h = 1e-6
+    fd = [(f(T4 + h * e) - f(T4 - h * e)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(cr.grad(f)(T4), fd, rtol=1e-7)
 
 
 sin_first_order_only = Primitive(
@@ -174,7 +227,8 @@ sin_first_order_only = Primitive(
 def test_second_order_bug_is_caught_and_named():
     args = (rng.standard_normal(4),)
     check_grads(lambda x: np.sum(sin_first_order_only(x) * x), args, order=1)
-    text = report(lambda x: np.sum(sin_first_order_only(x) * x), args, complex_step=False)
+    text = report(lambda x: np.sum(sin_first_order_only(x) * x), args, complex_step=False,
+                  finite_differences=False)
     assert "Hessian" in text
     assert "suspect primitive: test_only_sin_vjp_of_constant" in text
     text = report(lambda x: np.sum(sin_first_order_only(x) * x), args)
@@ -283,3 +337,29 @@ def test_default_tolerance_is_a_small_multiple_of_eps():
 def test_precision_follows_a_float32_computation_inside_fun():
     x = np.random.default_rng(5).standard_normal(6)
     cr.check_grads(lambda x: np.sum(np.tanh(x.astype(np.float32)) ** 2), (x,))
+
+
+# ---- argnums, None cotangents and per-argument reports ----
+def test_check_vjp_accepts_none_for_data_and_names_the_argument_that_disagrees():
+    import re
+    x, k = np.linspace(0.1, 1.0, 3), np.array([2.0, -1.0, 0.5])
+    cr.check_vjp(lambda x, k: np.sin(x) * k, lambda x, k, g: (g * k * np.cos(x), None),
+                 (x, k), argnums=0)
+    with pytest.raises(AssertionError, match=re.escape("argument 1, k")):
+        cr.check_vjp(lambda x, k: np.sin(x) * k,
+                     lambda x, k, g: (g * k * np.cos(x), 1.5 * g * np.sin(x)), (x, k))
+
+
+def test_check_grads_and_check_jvp_take_argnums():
+    x, n = np.linspace(0.1, 1.0, 3), np.array([1.0, 2.0, 3.0])
+    f = lambda x, n: np.sum(np.floor(n) * x ** 2)  # noqa: E731  (no derivative in n)
+    cr.check_grads(f, (x, n), argnums=0)
+    cr.check_jvp(f, lambda p, t: np.sum(np.floor(p[1]) * 2 * p[0] * t[0]), (x, n), argnums=(0,))
+    with pytest.raises(ValueError, match="argnums"):
+        cr.check_grads(f, (x, n), argnums=2)
+
+
+def test_hessian_takes_argnums():
+    f = lambda x, y: np.sum(x ** 2 * y ** 3)  # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 0.5])
+    np.testing.assert_allclose(cr.hessian(f, argnums=1)(x, y), np.diag(6 * x ** 2 * y))

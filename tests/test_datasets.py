@@ -1,6 +1,7 @@
 """The MNIST loader: IDX parsing, checksums, search order and the bundled subset."""
 
 import gzip
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -12,9 +13,9 @@ from chainrule.datasets import mnist
 from chainrule.datasets.idx import parse_idx, read_idx
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = next((p for p in (Path("/work/shared/data/mnist"), ROOT.parent / "shared" / "data" / "mnist")
-             if all((p / name).is_file() for name in mnist.FILES)), None)
-needs_real = pytest.mark.skipif(REAL is None, reason="the original MNIST files are not on this machine")
+REAL = Path(os.environ.get("CHAINRULE_MNIST_TEST_FILES") or ROOT.parent / "shared" / "data" / "mnist")
+needs_real = pytest.mark.skipif(not all((REAL / name).is_file() for name in mnist.FILES),
+                                reason=f"the original MNIST files are not in {REAL}")
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -80,7 +81,7 @@ def test_bundled_file_is_small():
 
 @needs_real
 def test_real_files_load_with_published_counts():
-    d = mnist.load(REAL)
+    d = mnist.load(REAL, download=False)
     assert d.train_images.shape == (60000, 28, 28) and d.test_images.shape == (10000, 28, 28)
     assert list(np.bincount(d.train_labels)) == TRAIN_COUNTS
     assert list(np.bincount(d.test_labels)) == TEST_COUNTS
@@ -89,16 +90,15 @@ def test_real_files_load_with_published_counts():
 
 @needs_real
 def test_bundled_subset_is_the_first_real_images_downsampled():
-    real, sub = mnist.load(REAL), mnist.bundled()
+    real, sub = mnist.load(REAL, download=False), mnist.bundled()
     np.testing.assert_array_equal(sub.train_images, mnist.downsample(real.train_images[:5000]))
     np.testing.assert_array_equal(sub.test_labels, real.test_labels[:1000])
 
 
 @needs_real
-def test_env_var_directory_is_found(monkeypatch, tmp_path):
+def test_env_var_directory_is_used(monkeypatch):
     monkeypatch.setenv("CHAINRULE_DATA", str(REAL))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert mnist.load().train_images.shape == (60000, 28, 28)
+    assert mnist.load(download=False).train_images.shape == (60000, 28, 28)
 
 
 @needs_real
@@ -109,20 +109,50 @@ def test_corrupt_file_fails_its_checksum(tmp_path):
     data[-1] ^= 1
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(data))
     with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz is corrupt"):
-        mnist.load(tmp_path)
+        mnist.load_directory(tmp_path)
 
 
-def test_missing_files_fall_back_to_the_bundled_subset_with_a_warning(monkeypatch, tmp_path):
+def test_missing_files_fall_back_to_the_bundled_subset_with_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.warns(UserWarning, match="using the bundled subset"):
-        d = mnist.load()
+    lines = []
+    d = mnist.load(download=False, log=lines.append)
     assert d.train_images.shape == (5000, 14, 14)
-    with pytest.raises(FileNotFoundError, match="no MNIST files"):
-        mnist.load(fallback=False)
+    assert lines == [f"MNIST not found in {tmp_path} and downloading is off: using the bundled "
+                     "subset (5000 training and 1000 test images, 14 x 14 pixels)"]
+    with pytest.raises(FileNotFoundError, match="not found in"):
+        mnist.load(download=False, fallback=False)
 
 
 def test_explicit_directory_must_hold_the_files(tmp_path):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="lacks the MNIST file.*train-labels"):
-        mnist.load(tmp_path)
+        mnist.load_directory(tmp_path)
+
+
+def test_mirrors_come_from_the_argument_then_the_environment(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_MNIST_MIRRORS", "http://a/ http://b/")
+    assert mnist.mirror_urls() == ["http://a/", "http://b/"]
+    assert mnist.mirror_urls("http://c/") == ["http://c/"]
+    monkeypatch.delenv("CHAINRULE_MNIST_MIRRORS")
+    assert mnist.mirror_urls() == list(mnist.MIRRORS)
+
+
+def test_unwritable_data_directory_falls_back(tmp_path):
+    (tmp_path / "file").write_bytes(b"")
+    lines = []
+    d = mnist.load(tmp_path / "file" / "mnist", mirrors=[], log=lines.append)
+    assert d.train_images.shape == (5000, 14, 14) and len(lines) == 1
+    assert "cannot create" in lines[0]
+
+
+def test_plain_progress_bar_draws_in_place():
+    import io
+    from chainrule.datasets.progress import progress_bar
+    stream = io.StringIO()
+    with progress_bar(total=4 * 2**20, desc="file.gz", bytes=True, stream=stream, plain=True) as bar:
+        bar.update(2**20)
+        bar.set_postfix_str("resumed")
+        bar.update(3 * 2**20)
+    lines = stream.getvalue().split("\r")
+    assert lines[-1].startswith("file.gz 100% [========================] 4.0/4.0 MB  resumed")
+    assert stream.getvalue().endswith("\n")

@@ -48,25 +48,26 @@ def test_values_leaving_the_trace_raise(leak):
 
 
 @pytest.mark.parametrize("mutate", [
-    lambda x: x.__setitem__(0, 1.0),
-    lambda x: x.__iadd__(1.0),
-    lambda x: x.__imul__(2.0),
     lambda x: np.add(x, 1.0, out=np.empty(3)),
     lambda x: np.exp(x, out=np.empty(3)),
-    lambda x: np.sum(x, out=np.empty(())),
     lambda x: np.add.at(np.zeros(3), [0], x),
 ])
-def test_in_place_mutation_raises(mutate):
-    with pytest.raises(cr.MutationError):
+def test_traced_values_written_into_plain_arrays_raise(mutate):
+    with pytest.raises(cr.LeakError, match=r"np\.zeros_like\(x\)"):
         cr.grad(lambda x: np.sum(mutate(x)))(x0)
 
 
-def test_augmented_assignment_message_suggests_a_fix():
+def test_a_plain_out_of_a_reduction_raises():
+    with pytest.raises(cr.LeakError, match="zeros_like"):
+        cr.grad(lambda x: np.sum(np.sum(x, out=np.empty(()))))(x0)
+
+
+def test_augmented_assignment_updates_the_array():
     def f(x):
         x += 1.0
+        x[0] = 2.0 * x[1]
         return np.sum(x)
-    with pytest.raises(cr.MutationError, match=r"x = x \+ 1"):
-        cr.grad(f)(x0)
+    assert np.array_equal(cr.grad(f)(x0), [0.0, 3.0, 1.0])
 
 
 def test_writing_a_traced_value_into_a_plain_array_raises():

@@ -9,6 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.core.box import Box
+from chainrule.core.trace import raw
 from chainrule.core.primitive import FUNCTIONS
 
 
@@ -64,8 +65,7 @@ def test_clip_derivative_is_one_inside_and_zero_outside():
 @pytest.mark.parametrize("f", [
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero, np.count_nonzero,
     lambda x: np.all(x > 0), lambda x: np.any(x > 0, axis=0), lambda x: np.isclose(x, x),
-    lambda x: np.allclose(x, 0 * x), lambda x: np.array_equal(x, x), np.zeros_like, np.ones_like,
-    lambda x: 0 * np.empty_like(x, dtype=int), lambda x: np.full_like(x, 2.0),
+    lambda x: np.allclose(x, 0 * x), lambda x: np.array_equal(x, x),
     lambda x: np.searchsorted(np.sort(x[0]), x), lambda x: np.argmax(x, axis=-1, keepdims=True),
     lambda x: np.unique(x, return_index=True, return_inverse=True, return_counts=True)[1:],
 ], ids=lambda f: getattr(f, "__name__", "f"))
@@ -85,6 +85,22 @@ def test_non_differentiable_functions_return_plain_values(f):
     expected = expected if isinstance(expected, tuple) else (expected,)
     for got, want in zip(leaves, expected):
         assert np.array_equal(got, want) and np.result_type(got) == np.result_type(want)
+
+
+@pytest.mark.parametrize("f", [
+    np.zeros_like, np.ones_like, lambda x: 0 * np.empty_like(x, dtype=int),
+    lambda x: np.full_like(x, 2.0)], ids=["zeros_like", "ones_like", "empty_like", "full_like"])
+def test_like_constructors_give_fillable_constants_without_derivative(f):
+    x = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]])
+    seen = []
+
+    def g(x):
+        out = f(x)
+        seen.append(raw(out))
+        return np.sum(out * x)
+
+    assert np.array_equal(cr.grad(g)(x), f(x))  # the derivative sees a constant
+    assert np.array_equal(seen[0], f(x)) and np.result_type(seen[0]) == np.result_type(f(x))
 
 
 # ---- values equal NumPy's ----
@@ -155,16 +171,38 @@ def test_handlers_take_numpys_keyword_names():
 
 
 # ---- errors ----
-@pytest.mark.parametrize("f", [
-    lambda x: np.sum(x, out=np.zeros(())), lambda x: np.max(x, out=np.zeros(())),
-    lambda x: np.cumsum(x, out=np.zeros(3)), lambda x: np.add.reduce(x, out=np.zeros(())),
-    lambda x: np.concatenate([x, x], out=np.zeros(6)), lambda x: np.dot(x, x, out=np.zeros(())),
-    lambda x: np.einsum("i->i", x, out=np.zeros(3)), lambda x: np.clip(x, 0, 1, out=np.zeros(3)),
-    lambda x: np.take(x, [0], out=np.zeros(1)), lambda x: np.argmax(x, out=np.zeros((), int)),
-])
-def test_out_raises_mutation_error(f):
-    with pytest.raises(cr.MutationError):
-        cr.grad(lambda x: np.sum(f(x)))(np.ones(3))
+OUTS = [
+    lambda x, o: np.sum(x, out=o(())), lambda x, o: np.max(x, out=o(())),
+    lambda x, o: np.cumsum(x, out=o(3)), lambda x, o: np.add.reduce(x, out=o(())),
+    lambda x, o: np.concatenate([x, x], out=o(6)), lambda x, o: np.dot(x, x, out=o(())),
+    lambda x, o: np.einsum("i->i", x, out=o(3)), lambda x, o: np.clip(x, 0, 1, out=o(3)),
+    lambda x, o: np.take(x, [0], out=o(1)),
+]
+
+
+@pytest.mark.parametrize("f", OUTS)
+def test_a_plain_out_raises_a_leak_error_naming_zeros_like(f):
+    with pytest.raises(cr.LeakError, match="zeros_like"):
+        cr.grad(lambda x: np.sum(f(x, np.zeros)))(np.ones(3))
+
+
+@pytest.mark.parametrize("f", OUTS)
+def test_a_traced_out_takes_the_result(f):
+    x = np.array([0.5, -1.0, 2.0])
+
+    def g(x):
+        out = f(x, lambda shape: np.zeros_like(x, shape=shape))
+        return np.sum(out * np.arange(1.0, 1.0 + np.size(out)).reshape(np.shape(out)))
+
+    def g_plain(x):
+        return np.sum(f(x, np.zeros) * np.arange(1.0, 1.0 + np.size(f(x, np.zeros))).reshape(
+            np.shape(f(x, np.zeros))))
+    value, grad = cr.value_and_grad(g)(x)
+    assert value == pytest.approx(g_plain(x))
+    h = 1e-6
+    fd = [(g_plain(x + h * e) - g_plain(x - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(cr.jvp(g, (x,), (np.ones(3),))[1], np.sum(grad))
 
 
 @pytest.mark.parametrize("f, error", [

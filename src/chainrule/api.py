@@ -8,7 +8,8 @@ import numpy as np
 
 from .core.errors import NonDifferentiableInputError, NonScalarOutputError
 from .core.forward import DualBox, DualTrace
-from .core.primitive import float_dtype
+from .arraylibs import asarray
+from .mutation import surface_leak
 from .core.reverse import ReverseBox, ReverseTrace
 from .core.trace import raw
 from .core.tree import tree_flatten, tree_unflatten
@@ -59,9 +60,23 @@ def _reverse_call(fun, args, argnums, kwargs):
         for k, leaf in enumerate(leaves):
             _check_differentiable(leaf, f"argument {n}" + (f" (leaf {k})" if spec is not None else ""))
         boxes = [trace.new_input(leaf) for leaf in leaves]
-        boxed[n] = (boxes, spec, leaves)
+        # the tape nodes of the inputs, captured now: fun may update its
+        # arguments in place, which rebinds the boxes it was given
+        boxed[n] = ([ReverseBox(b._value, trace, b._node) for b in boxes], spec, leaves)
         args[n] = tree_unflatten(spec, boxes)
-    return trace, boxed, fun(*args, **kwargs)
+    return trace, boxed, call(fun, args, kwargs)
+
+
+def call(fun, args, kwargs):
+    """fun(*args, **kwargs), with a LeakError that NumPy wrapped in a
+    ValueError (a traced value stored into a plain array) raised as itself."""
+    try:
+        return fun(*args, **kwargs)
+    except ValueError as e:
+        leak = surface_leak(e)
+        if leak is None:
+            raise
+        raise leak from None
 
 
 def _gather(boxed, argnums, cts_of_inputs):
@@ -79,20 +94,52 @@ def _gather(boxed, argnums, cts_of_inputs):
 
 
 def _real_if_real(ct, leaf):
-    """The cotangent of a real input is real: where complex constants made
-    intermediate values complex, the real part is the derivative."""
-    if np.iscomplexobj(raw(ct)) and not np.iscomplexobj(raw(leaf)):
-        return np.real(ct)
-    return ct
+    """The cotangent of an input has the input's dtype: the real part for a
+    real input (where complex constants made intermediate values complex,
+    the real part is the derivative), float32 for float32."""
+    ct_dtype, dtype = np.result_type(raw(ct)), np.result_type(raw(leaf))
+    if ct_dtype == dtype:
+        return ct
+    if ct_dtype.kind == "c" and dtype.kind != "c":
+        ct = np.real(ct)
+    return ct.astype(dtype) if hasattr(ct, "astype") else dtype.type(ct)
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
+def _output_cotangent(value, holomorphic):
+    """The cotangent 1 that grad seeds the output with; a TypeError (as JAX
+    and autograd) for an output whose gradient is not a real number."""
+    dtype = np.result_type(value)
+    if dtype.kind == "c" and not holomorphic and not getattr(value, "_complex_step", False):
+        raise TypeError(
+            f"grad needs a real-valued output, but fun returned {dtype}. For a holomorphic "
+            "function of complex input pass holomorphic=True (the result is f'(z)); else "
+            "differentiate a real quantity such as np.real(f(z)) or np.abs(f(z)) ** 2, or use "
+            "cr.vjp / cr.jvp for the full derivative (docs/complex.md).")
+    if dtype.kind == "b":
+        raise TypeError(
+            "grad needs a real-valued output, but fun returned a boolean, whose derivative "
+            "is not defined; return a floating-point value (e.g. the quantity compared).")
+    if holomorphic and dtype.kind != "c":
+        raise TypeError(
+            f"grad(holomorphic=True) needs a complex output, but fun returned {dtype}; "
+            "leave holomorphic out for real-valued functions.")
+    one = np.ones((), dtype if dtype.kind in "fc" else np.float64)
+    # made by the output's array library (CuPy refuses NumPy's 0-d arrays)
+    return one if getattr(value, "_complex_step", False) else asarray(one, like=value)
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Return a function computing `(fun(*args), gradient)` in one pass.
 
     The gradient is with respect to the argument(s) named by argnums, each
     shaped like its argument (nested tuples, lists and dicts alike). fun must
     return a scalar (or `(scalar, aux)` with has_aux, giving
     `((value, aux), gradient)`).
+
+    A complex or boolean output is a TypeError unless `holomorphic=True`,
+    which (for a holomorphic fun of complex arguments) gives f'(z). For a
+    real fun of complex z the gradient is df/dx - i df/dy (JAX's
+    convention, docs/complex.md): the gradient of |z|**2 is 2 conj(z).
 
     Example:
         >>> import numpy as np
@@ -110,18 +157,27 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                 raise TypeError("with has_aux=True fun must return a pair (value, aux)")
             out, aux = out
             aux = _strip(aux, trace)
+        elif isinstance(out, (tuple, list)):
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but fun returned a {type(out).__name__} of "
+                f"{len(out)} items. If the items after the first are auxiliary data (logs, "
+                "state), pass has_aux=True: fun returns (value, aux) and grad gives "
+                "(gradient, aux).")
         shape = np.shape(out)
         if shape != ():
             raise NonScalarOutputError(
                 f"grad needs a scalar output, but fun returned shape {shape}; "
                 "use cr.vjp, cr.jacrev or cr.jacobian for array outputs, or reduce it (e.g. np.sum)."
             )
+        if holomorphic:
+            _check_holomorphic_inputs(boxed, nums)
         if _belongs(out, trace):
             value = out._value
-            grads = _gather(boxed, nums,
-                            lambda boxes: trace.backward([out], [np.ones_like(value, dtype=float_dtype(value))], boxes))
+            seed = _output_cotangent(raw(value), holomorphic)
+            grads = _gather(boxed, nums, lambda boxes: trace.backward([out], [seed], boxes))
         else:
             value = out
+            _output_cotangent(raw(value), holomorphic)
             grads = _gather(boxed, nums, lambda boxes: [None] * len(boxes))
         grad_out = grads[0] if isinstance(argnums, int) else tuple(grads)
         if has_aux:
@@ -134,19 +190,32 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux=False):
+def _check_holomorphic_inputs(boxed, nums):
+    for n in nums:
+        for leaf in boxed[n][2]:
+            if np.result_type(raw(leaf)).kind != "c":
+                raise TypeError(
+                    f"grad(holomorphic=True) needs complex arguments, but argument {n} is "
+                    f"{np.result_type(raw(leaf))}; pass it as complex (x.astype(complex)).")
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Return a function computing the gradient of scalar-valued `fun`.
 
     argnums picks the argument(s): an int gives one gradient shaped like that
     argument, a tuple gives a tuple. With has_aux, fun returns
-    `(value, aux)` and the result is `(gradient, aux)`.
+    `(value, aux)` and the result is `(gradient, aux)`. fun must return a
+    real number; `holomorphic=True` allows a complex one for a holomorphic
+    fun of complex arguments, and gives f'(z) (see `value_and_grad`).
 
     Example:
         >>> import numpy as np
         >>> grad(lambda x: np.sum(np.sin(x)))(np.array([0.0, np.pi]))
         array([ 1., -1.])
+        >>> complex(grad(lambda z: z ** 2, holomorphic=True)(1j))
+        2j
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     def grad_fun(*args, **kwargs):
         if has_aux:
@@ -230,27 +299,65 @@ def jvp(fun, primals, tangents):
                 raise ValueError(f"tangent of shape {np.shape(tl)} for a primal of shape {np.shape(leaf)}")
             boxes.append(DualBox(leaf, tl, trace))
         args.append(tree_unflatten(spec, boxes))
-    out = fun(*args)
+    out = call(fun, args, {})
     leaves, spec = tree_flatten(out)
     values = [_unbox(x, trace) for x in leaves]
-    tans = [x._tangent if _belongs(x, trace) else _zeros_like(x) for x in leaves]
+    tans = [_real_if_real(x._tangent, v) if _belongs(x, trace) else _zeros_like(x)
+            for x, v in zip(leaves, values)]
     return tree_unflatten(spec, values), tree_unflatten(spec, tans)
 
 
-def hvp(fun, primals, tangents):
-    """Hessian-vector product(s) of scalar fun, forward-over-reverse.
+def hvp(fun, primals, tangents, argnums=None):
+    """Hessian-vector product(s) of scalar fun, without forming the Hessian.
 
-    Computes H v without forming H: the directional derivative of the
-    gradient along the tangents. Returns one array per primal (a tuple when
-    there are several primals, else one array).
+    Computes H v as the gradient of the directional derivative along the
+    tangents (reverse over forward; forward over reverse for complex
+    primals). Without argnums every primal is
+    differentiated, tangents has one entry per primal, and the result has
+    one array per primal (a tuple when there are several primals, else one
+    array). With argnums (an int or a tuple), only those primals are
+    differentiated (the others are held fixed), tangents has one entry per
+    argnum, and the result is one array for an int, else a tuple. The
+    products have the primals' dtypes (float32 in, float32 out).
 
     Example:
         >>> import numpy as np
         >>> hvp(lambda x: np.sum(x**3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
         array([6., 0.])
+        >>> f = lambda x, y: np.sum(x**2 * y)
+        >>> hvp(f, (np.array([1.0, 2.0]), np.array([3.0, 4.0])), (np.array([1.0, 0.0]),), argnums=1)
+        array([0., 0.])
     """
-    primals = tuple(primals)
-    nums = tuple(range(len(primals)))
-    g = grad(fun, argnums=nums)
-    _, hv = jvp(lambda *xs: g(*xs), primals, tuple(tangents))
-    return hv if len(primals) != 1 else hv[0]
+    primals, tangents = tuple(primals), tuple(tangents)
+    nums = tuple(range(len(primals))) if argnums is None else _as_tuple(argnums)
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or not -len(primals) <= n < len(primals):
+            raise ValueError(f"argnums names primal {n!r}, but there are {len(primals)} primals")
+    nums = tuple(int(n) % len(primals) for n in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"argnums {argnums!r} names a primal twice")
+    if len(tangents) != len(nums):
+        raise ValueError(f"hvp needs one tangent per differentiated primal: {len(nums)} "
+                         f"({'argnums' if argnums is not None else 'primals'}), got {len(tangents)}")
+    selected = tuple(primals[n] for n in nums)
+
+    def with_selected(xs):
+        args = list(primals)
+        for n, x in zip(nums, xs):
+            args[n] = x
+        return args
+
+    if all(np.result_type(raw(x)).kind == "f" for leaf in selected for x in tree_flatten(leaf)[0]):
+        # reverse over forward: the gradient of the directional derivative.
+        # Its backward pass computes only what the product needs, where
+        # forward over reverse also computes the gradient itself (for the
+        # MLP in bench/bench_forward.py: 3 large matrix products instead of
+        # 4, as in the hand-written hvp), so it measured faster
+        def directional(*xs):
+            return jvp(lambda *ys: fun(*with_selected(ys)), xs, tangents)[1]
+        hv = grad(directional, argnums=tuple(range(len(nums))))(*selected)
+    else:  # complex primals: forward over reverse keeps the JAX convention
+        g = grad(fun, argnums=nums)
+        _, hv = jvp(lambda *xs: g(*with_selected(xs)), selected, tangents)
+    single = len(nums) == 1 and (argnums is None or isinstance(argnums, (int, np.integer)))
+    return hv[0] if single else tuple(hv)

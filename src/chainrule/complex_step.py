@@ -169,6 +169,9 @@ class ComplexStepArray(np.ndarray):
     """
 
     _tag = None
+    # a real value in complex clothing: grad treats its complex output as the
+    # continuation of a real one (holomorphic), without holomorphic=True
+    _complex_step = True
 
     def __array_finalize__(self, obj):
         self._tag = getattr(obj, "_tag", None)
@@ -183,7 +186,7 @@ class ComplexStepArray(np.ndarray):
         if ufunc in REAL_PART_UFUNCS:
             result = getattr(ufunc, method)(*[np.real(a) for a in args], **kwargs)
         elif ufunc in UFUNC_RULES or (method == "reduce" and ufunc in REDUCE_RULES):
-            if method == "reduce":
+            if method == "reduce" and ufunc in REDUCE_RULES:
                 result = _reduce_by_real(REDUCE_RULES[ufunc], *args, **kwargs)
             elif method != "__call__" or (kwargs and ufunc not in GUFUNC_RULES):
                 raise ComplexStepError(
@@ -431,6 +434,8 @@ UFUNC_RULES = {
     np.degrees:     lambda x: x * (180 / np.pi),
     np.ldexp:       lambda x, n: x * np.exp2(n),
     np.remainder:   lambda x, y: x - np.floor_divide(np.real(x), np.real(y)) * y,
+    # x moved by one float towards y: x plus a constant step, derivative 1 in x
+    np.nextafter:   lambda x, y: x + (np.nextafter(np.real(x), np.real(y)) - np.real(x)),
     np.fmod:        lambda x, y: x - np.trunc(np.real(x) / np.real(y)) * y,
     np.sqrt:        _in_real_domain(np.sqrt, lambda x: x >= 0),
     np.log:         _in_real_domain(np.log, lambda x: x >= 0),
@@ -456,7 +461,7 @@ REAL_PART_UFUNCS = {
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
     np.isnan, np.isinf, np.isfinite, np.signbit, np.sign, np.heaviside,
-    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.spacing, np.nextafter,
+    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.spacing,
 }
 
 # maximum.reduce (np.max, x.max()) and friends: the pick on the real parts,

@@ -10,7 +10,7 @@ a function of 200 inputs costs one batched forward pass, not 200 passes.
 
 import numpy as np
 
-from .api import vjp, jvp
+from .api import call, vjp, jvp
 from .core.batch import BatchTrace
 from .core.tree import tree_flatten, tree_map, tree_unflatten
 from .rules import batching
@@ -36,7 +36,7 @@ def vmap(fun, in_axes=0, out_axes=0):
         trace = BatchTrace(size)
         args = [a if ax is None else tree_map(lambda x, ax=ax: trace.box(np.moveaxis(x, ax, 0)), a)
                 for a, ax in zip(args, axes)]
-        out = fun(*args, **kwargs)
+        out = call(fun, args, kwargs)
         return tree_map(lambda y: np.moveaxis(trace.unbox(y), 0, out_axes), out)
 
     batched_fun.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
@@ -105,7 +105,9 @@ def _total_size(leaves):
 
 
 def _dtype(leaves):
-    return np.result_type(float, *[np.result_type(x) for x in leaves])
+    """The leaves' floating dtype (float32 stays float32), float64 for integers."""
+    dt = np.result_type(*[np.result_type(x) for x in leaves])
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
 def _split(stacked, leaves, axis):
@@ -202,36 +204,100 @@ def jacrev(fun, argnums=0):
     return jac_fun
 
 
-def jacobian(fun, argnums=0):
-    """Return a function computing the Jacobian of fun, by the cheaper mode.
+def jacobian(fun, argnums=0, sparse=False):
+    """Return a function computing the Jacobian of fun in the cheapest order.
 
-    The Jacobian of n inputs and m outputs costs a batch of n tangents
-    forward or of m cotangents backward: forward mode when n <= m, else
-    reverse. The output size is learnt from the taped forward pass that
-    reverse mode needs anyway; choosing forward mode then costs one extra
-    (unbatched) evaluation.
+    The order of the Jacobian product is planned from fun's traced graph
+    (see `chainrule.product_order` and `jacobian_plan`): forward mode,
+    reverse mode, or a mixed order (forward over some segments, reverse
+    over others, the pieces multiplied) when the graph narrows in the
+    middle. The plan is made once per argument signature; graphs that
+    cannot be traced or cut fall back to the cheaper pure mode by input and
+    output size. The result is shaped out.shape + arg.shape as for `jacfwd`.
+
+    With sparse=True the function returns a `scipy.sparse` matrix of shape
+    (out.size, arg.size), computed by colouring the sparsity pattern (see
+    `chainrule.sparse`).
 
     Example:
         >>> import numpy as np
         >>> jacobian(lambda x: np.outer(x, x))(np.array([1.0, 2.0])).shape
         (2, 2, 2)
     """
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if sparse:
+        from .sparse import sparse_jacobian
+        return sparse_jacobian(fun, argnums)
+    orders = {}  # argument signature -> planned order
 
     def jac_fun(*args, **kwargs):
+        from .product_order import execute, plan
         batching.install()
-        f, primals = _restrict(fun, args, nums, kwargs)
-        out, vjp_fn = vjp(f, *primals)
-        if _total_size(tree_flatten(primals)[0]) <= _total_size(tree_flatten(out)[0]):
-            return jacfwd(fun, argnums)(*args, **kwargs)
-        return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+        if kwargs:
+            return _jacobian_by_size(fun, argnums, args, kwargs)
+        key = _plan_key(args)
+        order = orders.get(key)
+        if order is None or order == "mixed":  # a mixed plan is re-traced per call
+            p = plan(fun, *args, argnums=argnums)
+            order = orders[key] = p.order
+            if order == "mixed":
+                try:
+                    return execute(p, args[argnums])
+                except Exception:  # the replay met something it cannot run: a pure
+                    order = orders[key] = p.pure_order  # mode (raises the user's own errors)
+        return (jacfwd if order == "forward" else jacrev)(fun, argnums)(*args)
 
     jac_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'fun')})"
     return jac_fun
 
 
-def hessian(fun, argnums=0):
+def jacobian_plan(fun, *args, argnums=0):
+    """The product order `jacobian(fun, argnums)` uses at these arguments:
+    printable, with `.order` ("forward", "reverse" or "mixed") and
+    `.alternatives`, a list of `(name, flops, peak_bytes)` per order
+    considered, as predicted by the cost model from the traced graph.
+
+    Example:
+        >>> import numpy as np
+        >>> W = np.ones((1000, 10))
+        >>> p = jacobian_plan(lambda x: np.tanh(W @ x), np.zeros(10))
+        >>> p.order, [name for name, _, _ in p.alternatives]
+        ('forward', ['forward', 'reverse', 'mixed'])
+    """
+    from .product_order import plan
+    return plan(fun, *args, argnums=argnums)
+
+
+def _plan_key(args):
+    leaves, tree = tree_flatten(list(args))
+    key = []
+    for x in leaves:
+        if hasattr(x, "shape") and hasattr(x, "dtype") or isinstance(x, (float, complex)):
+            key.append((np.shape(x), str(getattr(x, "dtype", type(x)))))
+        else:
+            try:
+                hash(x)
+                key.append(("static", x))
+            except TypeError:
+                key.append(("object", id(x)))
+    return tree, tuple(key)
+
+
+def _jacobian_by_size(fun, argnums, args, kwargs):
+    """Forward mode when the inputs are no more than the outputs, else reverse
+    (the output size comes from the taped forward pass reverse mode needs)."""
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    f, primals = _restrict(fun, args, nums, kwargs)
+    out, vjp_fn = vjp(f, *primals)
+    if _total_size(tree_flatten(primals)[0]) <= _total_size(tree_flatten(out)[0]):
+        return jacfwd(fun, argnums)(*args, **kwargs)
+    return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+
+
+def hessian(fun, argnums=0, sparse=False):
     """Return a function computing the Hessian of scalar fun, shaped A + A.
+
+    With sparse=True, a `scipy.sparse` matrix (arg.size, arg.size) computed
+    by star colouring of the gradient's sparsity pattern.
 
     Forward over reverse: the forward-mode Jacobian of the reverse-mode
     gradient. With a tuple argnums the result is the nested tuple of blocks
@@ -244,4 +310,7 @@ def hessian(fun, argnums=0):
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
+    if sparse:
+        from .sparse import sparse_hessian
+        return sparse_hessian(fun, argnums)
     return jacfwd(jacrev(fun, argnums), argnums)

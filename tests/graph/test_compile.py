@@ -76,14 +76,17 @@ def test_scalar_code_falls_back_to_numpy_at_domain_errors():
     assert f(1.0) == -1.0 and "math.log(x)" in f.source
 
 
-def test_value_dependent_code_raises_with_the_line():
+def test_value_dependent_loops_compile_per_path():
     def f(x):
         while x > 1.0:
             x = x / 2
         return x
     with pytest.raises(ValueDependentError, match=r"while x > 1.0"):
-        compile(cr.grad(f))(3.0)
-    assert cr.grad(f)(3.0) == 0.25  # eager grad handles it: two halvings
+        cr.trace(cr.grad(f), 3.0)  # plain tracing knows no values
+    g = compile(cr.grad(f))
+    for x in (3.0, 2.5, 5.0, 0.5, 3.0):
+        assert g(x) == cr.grad(f)(x)
+    assert len(g.cache[next(iter(g.cache))]) == 3  # two (3.0 and 2.5), three and no halvings
 
 
 def test_compiled_functions_can_be_differentiated_eagerly():

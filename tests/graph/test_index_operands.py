@@ -83,7 +83,8 @@ def test_eager_index_rules_are_unchanged():
     with pytest.raises(NonDifferentiableInputError, match="floating-point"):
         cr.grad(lambda x: np.sum(x[x]))(np.array([1.0, 0.0]))
     with pytest.raises(ValueDependentError, match="output shape depends"):
-        compile(lambda x: np.sum(x[x > 3]))(x)
+        trace(lambda x: np.sum(x[x > 3]), x)
+    assert compile(lambda x: np.sum(x[x > 3]))(x) == 9.0  # compile guards the shape
 
 
 @pytest.mark.parametrize("name,fun,xshape,index", [
@@ -118,7 +119,10 @@ def test_plain_array_indexed_by_traced_labels_says_what_to_do():
     # ndarray.__getitem__ converts a traced index without asking chainrule
     labels = np.array([2, 0, 1])
     with pytest.raises(ValueDependentError, match="one-hot"):
-        compile(lambda labels: np.eye(3)[labels])(labels)
+        trace(lambda labels: np.eye(3)[labels], labels)
+    g = compile(lambda labels: np.eye(3)[labels])  # specialised on the labels' values, guarded
+    for other in (labels, np.array([1, 1, 0]), labels):
+        np.testing.assert_array_equal(g(other), np.eye(3)[other])
     f = compile(lambda labels: (labels[:, None] == np.arange(3)).astype(float))
     np.testing.assert_array_equal(f(labels), np.eye(3)[labels])
 

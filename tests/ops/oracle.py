@@ -26,6 +26,8 @@ def directional_derivative(fun, args, directions, h=1e-4):
 
 
 def _flat(out):
-    if isinstance(out, (tuple, list)):
-        return np.concatenate([np.ravel(np.asarray(o, dtype=float)) for o in out])
-    return np.ravel(np.asarray(out, dtype=complex if np.iscomplexobj(out) else float))
+    """One flat array of out's entries: complex if any entry is (C as R^2:
+    with e real, (f(x + e d) - f(x - e d)) / 2e is the real-linear J d)."""
+    parts = out if isinstance(out, (tuple, list)) else [out]
+    dtype = complex if any(np.iscomplexobj(o) for o in parts) else float
+    return np.concatenate([np.ravel(np.asarray(o, dtype=dtype)) for o in parts])

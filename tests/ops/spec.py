@@ -31,6 +31,14 @@ class Op:
     modes: tuple = ("rev", "fwd", "rev_rev", "fwd_rev", "cs", "check")
     diff_args: tuple = None        # argument positions differentiated (all by default)
     notes: str = field(default="")
+    # Complex variant (tests/ops/table.py builds it): by default the cases
+    # with a random imaginary part added to each differentiated float
+    # argument, run in every mode but the complex step. complex_cases gives
+    # the cases instead; complex=False opts out (say why in notes), or a
+    # ChainruleError subclass that every mode must raise on complex input.
+    complex: object = True
+    complex_cases: tuple = None
+    complex_modes: tuple = None    # the complex variant's modes (default: modes but "cs")
 
     def __post_init__(self):
         self.covers = self.covers or (self.name,)
@@ -57,6 +65,25 @@ def unary_cases(maker=rand):
 
 def binary_cases(maker_x=rand, maker_y=rand):
     return tuple((maker_x(*sx), maker_y(*sy)) for sx, sy in BINARY_SHAPES)
+
+
+COMPLEX_CASES = 2  # complex variants take the first cases only: the suite stays quick
+
+
+def complexify(op, seed):
+    """op's first cases with an imaginary part in [-0.5, 0.5) added to each
+    differentiated float argument (op.complex_cases if given)."""
+    if op.complex_cases is not None:
+        return op.complex_cases
+    rng = np.random.default_rng(seed)
+    out = []
+    for case in op.cases[:COMPLEX_CASES]:
+        diff = op.diff_args if op.diff_args is not None else range(len(case))
+        out.append(tuple(
+            a + 1j * rng.uniform(-0.5, 0.5, np.shape(a))
+            if i in diff and np.result_type(a).kind == "f" else a
+            for i, a in enumerate(case)))
+    return tuple(out)
 
 
 def problem(op, k):

@@ -78,5 +78,12 @@ OPS = [
     Op("operators", lambda x, y: (x + 1) * 2 - y / 3 + (-x) ** 2 + 2 ** y - 1 / (3 + x**2) + (x + 2) % 5,
        binary_cases(), covers=("add", "subtract", "multiply", "divide", "power", "negative",
                                "remainder")),
+    # sign: zero derivative on real input, z/|z| (non-holomorphic) on complex input
+    Op("sign", lambda x: np.sign(x) * x, unary_cases(pos) + unary_cases(lambda *s: -pos(*s))),
+    Op("nextafter", lambda x, y: np.nextafter(x, y), binary_cases()),
+    Op("angle", lambda x: np.angle(x * (1 + 1j) + 0.5j), unary_cases(pos), covers=("arctan2", "real", "imag"),
+       modes=NO_CS, notes="a complex constant inside the op: the complex step cannot tell it from the step"),
+    Op("abs_of_complex", lambda x: np.abs(x * (1 + 2j) + 0.5j), unary_cases(), covers=("absolute",),
+       modes=NO_CS, notes="a complex constant inside the op: the complex step cannot tell it from the step"),
 ]
 # fmt: on

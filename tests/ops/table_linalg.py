@@ -55,8 +55,10 @@ def tup(f):
 def _signed(x, axis):
     """Vectors along `axis` with the sign of their sum made positive: LAPACK may
     flip an eigen/singular vector's sign between nearby inputs, which finite
-    differences cannot follow; the sign itself is piecewise constant."""
-    return x * np.sign(np.sum(x, axis=axis, keepdims=True))
+    differences cannot follow; the sign itself is piecewise constant. For
+    complex vectors, whose phase LAPACK fixes arbitrarily, the phase of the
+    sum is divided out (conj(sign)), which makes the result phase-free."""
+    return x * np.conj(np.sign(np.sum(x, axis=axis, keepdims=True)))
 
 
 def eigh_fixed(*args):

@@ -6,6 +6,8 @@ import scipy.special as sc
 
 from chainrule.scipy import special as cs
 
+from chainrule.core.errors import NoRuleError
+
 from .spec import Op, binary_cases, pos, rand, unary_cases
 
 
@@ -23,10 +25,12 @@ NO_CS = ("rev", "fwd", "rev_rev", "fwd_rev", "check")  # every mode but the comp
 
 # fmt: off
 OPS = [
-    Op("gamma", sc.gamma, unary_cases(pos)),
+    Op("gamma", sc.gamma, unary_cases(pos), complex_modes=("rev", "fwd", "check"),
+       notes="complex: gamma's second derivative needs polygamma(1, z), which SciPy lacks"),
     Op("gammaln", sc.gammaln, unary_cases(pos),
        modes=NO_CS, notes="no complex loop in SciPy: cs_jvp raises ComplexStepError"),
-    Op("digamma", sc.digamma, unary_cases(pos)),
+    Op("digamma", sc.digamma, unary_cases(pos), complex=NoRuleError,
+       notes="complex: its derivative polygamma(1, z) has no complex version in SciPy"),
     Op("polygamma", lambda x: (cs.polygamma(0, x), cs.polygamma(2, x)), unary_cases(pos),
        modes=NO_CS, notes="SciPy's zeta (n >= 1) has no complex loop: cs_jvp raises ComplexStepError"),
     Op("beta", sc.beta, binary_cases(pos, pos),

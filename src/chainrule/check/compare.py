@@ -4,6 +4,7 @@ which, central differences as referee, and the mismatch report."""
 import numpy as np
 
 from ..core.errors import ChainruleError
+from ..custom import own_code
 from .context import MODE_NAMES, _Mismatch
 from .estimates import _Unusable
 from .tolerance import _agree, _tolerance
@@ -53,10 +54,15 @@ def _localise(lv, a, b):
 
 def _compare_all(lv, results):
     """Exact modes against each other and against complex step; central
-    differences referee a dissenting complex step, and stand in for a
-    second opinion when only one exact mode was asked for."""
+    differences referee a dissenting complex step, and are the independent
+    oracle whenever complex step gives no opinion (it cannot run: fun uses
+    complex arithmetic itself, or takes complex arguments): forward and
+    reverse mode come from the same rules, so a rule wrong in both agrees
+    with itself."""
     ctx = lv.ctx
     exact = list(results)
+    for mode in exact:
+        ctx.ran(mode, results[mode])
     if len(exact) == 2:
         _require(lv, results, "fwd", "rev")
     ref = exact[0]
@@ -69,8 +75,10 @@ def _compare_all(lv, results):
             if mode in ctx.modes:
                 raise _Mismatch([f"{MODE_NAMES[mode]} ({lv.label(mode)}) could not run: {e}"],
                                 lv.chain) from None
+            ctx.notes.append(f"{MODE_NAMES[mode]} did not run on {lv.f.__name__}: {e}")
             continue
         opinions += 1
+        ctx.ran(mode, results[mode])
         if mode == "fd" or _agree(results[ref], results[mode], lv):
             _require(lv, results, ref, mode)
             continue
@@ -81,12 +89,33 @@ def _compare_all(lv, results):
             ctx.notes.append(f"complex step dissented on {lv.f.__name__}; {verdict}")
             continue
         _require(lv, results, ref, "cs", [f"  {verdict}", "  (complex_step=False leaves complex step out)"])
-    if len(exact) == 1 and not opinions:
-        try:
-            results["fd"] = lv.estimate("fd")
-        except _Unusable as e:
+    if not opinions and (len(exact) == 1 or ctx.finite_differences):
+        _independent_differences(lv, results, ref, required=len(exact) == 1)
+
+
+# Central differences judge only where their own error estimate is below this
+# fraction of the terms; beyond it (a kink, a step leaving the domain) they
+# are inconclusive, and the report says so.
+FD_INCONCLUSIVE = 1e-2
+
+
+def _independent_differences(lv, results, ref, required):
+    """Central differences (Richardson-extrapolated) as the independent oracle."""
+    ctx = lv.ctx
+    try:
+        fd = results["fd"] = lv.estimate("fd")
+    except _Unusable as e:
+        if required:
             raise _Mismatch([f"no second opinion for {lv.label(ref)}: {e}"], lv.chain) from None
-        _require(lv, results, ref, "fd")
+        ctx.notes.append(f"no independent oracle could run on {lv.f.__name__}: {e}")
+        return
+    if fd.error > FD_INCONCLUSIVE * max(fd.terms, results[ref].terms):
+        ctx.notes.append(
+            f"central differences were inconclusive on {lv.f.__name__} (their error estimate "
+            f"{fd.error:.1e} is {fd.error / max(fd.terms, 1e-300):.0e} of the terms: a kink?)")
+        return
+    ctx.ran("fd", fd)
+    _require(lv, results, ref, "fd")
 
 
 def _referee(lv, results, ref):
@@ -113,7 +142,8 @@ def _compare_with_oracle(lv, hand, hand_name, ctx):
     reasons = []
     for mode in ("fwd", "cs", "fd"):
         try:
-            oracle = lv.estimate(mode)
+            with own_code(strict=True):  # blocks checked against their own code
+                oracle = lv.estimate(mode)
             break
         except _Unusable as e:
             reasons.append(f"{MODE_NAMES[mode]}: {e}")

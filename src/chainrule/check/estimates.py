@@ -18,7 +18,7 @@ def _is_float(x):
 
 def _pair(a, b):
     """`(sum(a * b), sum(|a * b|))` over matching leaves: the bilinear pairing
-    (no conjugation, as chainrule's rules use pure transposes) and its terms."""
+    (no conjugation; its real part is the pairing of C as R^2) and its terms."""
     total, terms = 0.0, 0.0
     for x, y in zip(a, b):
         if x is None or y is None:

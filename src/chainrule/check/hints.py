@@ -5,7 +5,6 @@ import numpy as np
 
 from ..core.box import Box
 from ..core.reverse import ReverseTrace
-from ..core.trace import top_trace
 from .context import _Context, _Mismatch
 from .orders import _check_level
 
@@ -30,24 +29,16 @@ class _RecordingTrace(ReverseTrace):
             self._record(prim, args, params)
         return super().process(prim, args, params)
 
-    def process_custom(self, prim, args):
-        self._record(prim, args, {})
-        return super().process_custom(prim, args)
-
 
 def _call_function(prim, vals, which, params):
     """The primitive as a function of its traced inputs (the others fixed)."""
-    custom = hasattr(prim, "run_with_backprop")
-
     def call(*xs):
         full = list(vals)
         for i, x in zip(which, xs):
             full[i] = x
-        if custom:  # as the custom_vjp wrapper: backprop on a tape, own code elsewhere
-            trace = top_trace(full)
-            if isinstance(trace, ReverseTrace):
-                return trace.process_custom(prim, full)
-            return prim.impl(*full)
+        block = getattr(prim, "block", None)
+        if block is not None:  # a hand-coded block, checked against its own code
+            return block.wrapper(*full)
         return prim(*full, **params)
 
     call.__name__ = prim.name

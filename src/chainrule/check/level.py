@@ -6,6 +6,7 @@ import numpy as np
 from ..api import jvp, vjp
 from ..core.trace import raw
 from ..core.tree import tree_flatten, tree_unflatten
+from ..custom import OWN_CODE, own_code
 from .estimates import _Est, _is_float, _pair, _random_like
 from .oracles import _central_difference, _complex_step
 from .tolerance import _rounding_scale
@@ -27,7 +28,6 @@ class _Level:
         else:
             self.u_tree = tuple(u)
         self.u = u
-        self.real_input = any(np.result_type(raw(x)).kind != "c" for x in leaves)
         self.scale = {}  # rounding scales, by the id of the direction list
 
     def label(self, mode):
@@ -36,16 +36,20 @@ class _Level:
     def estimate(self, mode, v=None):
         """u.(J v) by one mode (v: the level's direction unless given)."""
         est = self._estimate(mode, self.v if v is None else v)
-        if self.real_input:
-            # reverse mode keeps the real part of a real input's cotangent, so
-            # with any real input only the real part of u.(J v) is comparable
-            est.value = est.value.real
+        # C as R^2 (docs/complex.md): the pairing is Re(sum(u * J v)), which
+        # forward mode, reverse mode and every oracle agree on
+        est.value = est.value.real
         return est
 
     def _estimate(self, mode, v):
         f, leaves, u = self.f, self.leaves, self.u
         if mode == "fwd":
-            return _Est(*_pair(u, tree_flatten(jvp(f, tuple(leaves), tuple(v))[1])[0]))
+            fallbacks = OWN_CODE[2]
+            with own_code():  # hand-coded blocks run their own code: checks their backprop
+                out = jvp(f, tuple(leaves), tuple(v))[1]
+            if OWN_CODE[2] != fallbacks:  # a block's own code has no rules: fwd used
+                self.ctx.optional.add("fd")  # its rule, so differences give an opinion
+            return _Est(*_pair(u, tree_flatten(out)[0]))
         if mode == "rev":
             return _Est(*_pair(vjp(f, *leaves)[1](self.u_tree), v))
         if mode == "cs":

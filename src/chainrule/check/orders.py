@@ -76,9 +76,8 @@ def _check_second_order(lv):
         out = tree_flatten(jvp(jvp_v, x, tuple(w))[1])[0]
         est["u.(d/dw J v) by fwd-over-fwd"] = _Est(*_pair(lv.u, out))
         levels.append(_Level(jvp_v, x, lv.names, lv.chain, ctx, v=w, u=lv.u))
-    if lv.real_input:  # as in _Level.estimate
-        for e in est.values():
-            e.value = e.value.real
+    for e in est.values():  # the real pairing, as in _Level.estimate
+        e.value = e.value.real
     names = list(est)
     ref = est[names[0]]
     for name in names[1:]:

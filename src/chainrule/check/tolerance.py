@@ -7,7 +7,7 @@ import numpy as np
 from ..api import jvp
 from ..core.box import Box
 from ..core.forward import DualBox
-from ..core.reverse import ReverseTrace
+from ..core.reverse import ReverseBox, ReverseTrace
 from ..core.trace import raw
 from ..core.tree import rebuild, tree_flatten
 from ..rules.elementwise import add_p
@@ -18,7 +18,7 @@ from ..rules.elementwise import add_p
 # the steps before it (docs/check_grads.md has the measured errors).
 RTOL_IN_EPS = 2.0 ** 8
 CS_ROUNDING = 16        # NumPy's complex functions round a few ulps worse than real ones
-FD_RTOL = 1e-6          # what central differences resolve, relative to the terms
+FD_RTOL = 1e-8          # a floor under central differences' own error estimate, relative to the terms
 
 
 # --------------------------------------------------------------------------
@@ -47,9 +47,6 @@ class _ScaleTrace(ReverseTrace):
             return rebuild(out, [self._expose(y) for y in out])
         return self._expose(out)
 
-    def process_custom(self, prim, args):
-        return self._expose(super().process_custom(prim, args))
-
 
 def _rounding_scale(f, leaves, v, u_tree):
     """max over the intermediate values k of f of sum |u_k * t_k| (u_k its
@@ -61,12 +58,13 @@ def _rounding_scale(f, leaves, v, u_tree):
         dual = xs[0]._trace if xs and isinstance(xs[0], DualBox) else None
         trace = _ScaleTrace()
         ins = [trace.new_input(x) for x in xs]
+        nodes = [ReverseBox(b._value, trace, b._node) for b in ins]  # f may update ins in place
         out_leaves, _ = tree_flatten(f(*ins))
         u_leaves, _ = tree_flatten(u_tree)
         pairs = [(o, g) for o, g in zip(out_leaves, u_leaves) if isinstance(o, Box) and o._trace is trace]
         if not pairs:
             return 0.0
-        cts = trace.backward([o for o, _ in pairs], [g for _, g in pairs], inputs=trace.zeros + ins)
+        cts = trace.backward([o for o, _ in pairs], [g for _, g in pairs], inputs=trace.zeros + nodes)
         for value, ct in zip(trace.values + list(xs), cts):
             if ct is not None and isinstance(value, DualBox) and value._trace is dual:
                 sums.append(float(np.sum(np.abs(raw(ct) * raw(value._tangent)))))
@@ -85,7 +83,8 @@ def _rounding_scale(f, leaves, v, u_tree):
 def _tolerance(a, b, lv, v):
     """How far apart estimates a and b may be: rtol times the terms of the
     final sums (or, failing that, twice the largest intermediate sum), or
-    FD_RTOL times the terms for central differences; plus the estimates'
+    for central differences their own error estimate (Richardson's last step
+    and rounding) with a floor of FD_RTOL times the terms; plus the estimates'
     own error allowances and atol."""
     kinds = {a.kind, b.kind}
     terms = a.terms + b.terms

@@ -17,19 +17,17 @@ from .trace import bind
 
 
 def _ufunc_name(ufunc, method):
-    name = f"numpy.{ufunc.__name__}"
+    special = sys.modules.get("scipy.special")  # SciPy's ufuncs are named as SciPy's
+    scipy_ufunc = special is not None and getattr(special, ufunc.__name__, None) is ufunc
+    name = f"{'scipy.special' if scipy_ufunc else 'numpy'}.{ufunc.__name__}"
     return name if method == "__call__" else f"{name}.{method}"
 
 
 def dispatch_ufunc(ufunc, method, inputs, kwargs):
     """Route `ufunc.method(*inputs, **kwargs)` on traced values to its rule."""
-    if kwargs.get("out") is not None or method == "at":
-        raise MutationError(
-            f"{_ufunc_name(ufunc, method)} would write in place (out= or .at) "
-            "while a traced value takes part; write `y = f(x)` instead of "
-            "updating an array in place."
-        )
-    kwargs.pop("out", None)
+    out = kwargs.pop("out", None)
+    if out is not None or method == "at":
+        return inplace.ufunc_in_place(ufunc, method, inputs, kwargs, out)
     if method == "__call__":
         prim = UFUNCS.get(ufunc) or _scipy_ufunc(ufunc)
         if prim is None:
@@ -57,6 +55,8 @@ def _scipy_ufunc(ufunc):
 
 def dispatch_function(func, args, kwargs):
     """Route a NumPy function called with traced arguments to its handler."""
+    if kwargs.get("out") is not None:
+        return inplace.function_out(func, args, kwargs)
     handler = FUNCTIONS.get(func)
     if handler is None:
         module = getattr(func, "__module__", "numpy") or "numpy"
@@ -76,12 +76,27 @@ def _no_rule_message(name):
     )
 
 
+def _shown(box):
+    """The plain value under the boxes, for display: a NumPy scalar when 0-d."""
+    v = box._value
+    while isinstance(v, Box):
+        v = v._value
+    if isinstance(v, (np.ndarray, np.generic, int, float, complex)):
+        return np.asarray(v)[()] if np.ndim(v) == 0 else v
+    return f"<traced {box.dtype}{list(box.shape)}>"  # symbolic: no value yet
+
+
 def _leak(what, advice="use np.* functions on it"):
     def method(self, *args, **kwargs):
+        if mutation.storing_into_plain_array():
+            raise mutation.plain_target_error()
+        if not mutation.in_progress(self._trace):
+            raise mutation.escaped_error(what)
+        from ..leak_hints import foreign_caller
         raise LeakError(
             f"{what} on a traced value would drop its derivative. Keep the "
             f"value as an array inside the differentiated function ({advice}); "
-            "convert only the final result."
+            "convert only the final result." + foreign_caller()
         )
     method.__name__ = what
     return method
@@ -90,9 +105,7 @@ def _leak(what, advice="use np.* functions on it"):
 def _mutation(what):
     def method(self, *args, **kwargs):
         raise MutationError(
-            f"{what} would mutate a traced array in place. Build a new array "
-            "instead, e.g. `x = x + 1` rather than `x += 1`, or "
-            "`np.where(mask, new, x)` rather than `x[mask] = new`."
+            f"{what} on a traced array is not supported; build a new array instead."
         )
     method.__name__ = what
     return method
@@ -105,7 +118,8 @@ class Box:
     value one level down: a plain array, or a box of an outer trace.
     """
 
-    __slots__ = ("_value", "_trace")
+    # _base, _views: the view relations of NumPy's semantics (chainrule/mutation.py)
+    __slots__ = ("_value", "_trace", "_base", "_views", "__weakref__")
     __array_priority__ = 100.0
     __hash__ = object.__hash__
 
@@ -153,6 +167,23 @@ class Box:
     def __bool__(self):
         return bool(self._value)
 
+    # ---- reading the value for logs: shows it, the derivative is unaffected ----
+    def __format__(self, spec):
+        shown = _shown(self)
+        return shown if isinstance(shown, str) else format(shown, spec)
+
+    def __str__(self):
+        return str(_shown(self))
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:  # Python's round(x) is an int, as for NumPy scalars
+            shown = _shown(self)
+            if isinstance(shown, str):
+                raise TypeError("round(x) of a traced value needs its value, which graph "
+                                "tracing does not have; use np.round(x)")
+            return round(shown)
+        return np.round(self, ndigits)
+
     def __repr__(self):
         return f"{type(self).__name__}({self._value!r}, level={self._trace.level})"
 
@@ -167,21 +198,19 @@ class Box:
     tolist = _leak(".tolist()")
     tobytes = _leak(".tobytes()")
 
-    # ---- in-place mutation ----
-    __setitem__ = _mutation("item assignment x[...] = v")
-    __iadd__ = _mutation("x += ...")
-    __isub__ = _mutation("x -= ...")
-    __imul__ = _mutation("x *= ...")
-    __itruediv__ = _mutation("x /= ...")
-    __ipow__ = _mutation("x **= ...")
-    __imatmul__ = _mutation("x @= ...")
-    __ifloordiv__ = _mutation("x //= ...")
-    __imod__ = _mutation("x %= ...")
-    fill = _mutation(".fill()")
-    sort = _mutation(".sort() (in place; use np.sort(x))")
-    resize = _mutation(".resize()")
-    put = _mutation(".put()")
-    itemset = _mutation(".itemset()")
+    # ---- in-place updates: the box takes the new value (chainrule/mutation.py) ----
+    def __setitem__(self, index, value):
+        inplace.setitem(self, index, value)
+
+    def fill(self, value):
+        inplace.setitem(self, Ellipsis, value)
+
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
+        mutation.rebind(self, np.sort(self, axis=axis, kind=kind, order=order, stable=stable))
+
+    resize = _mutation(".resize() (use np.resize(x, shape), which makes a new array)")
+    def put(self, indices, values, mode="raise"): np.put(self, indices, values, mode)
+    itemset = _mutation(".itemset() (use `x[index] = v`)")
 
     # ---- arithmetic: operators go straight to their primitives (see the end
     # of this module), without NumPy's dispatch on the way ----
@@ -192,7 +221,10 @@ class Box:
     def __rmatmul__(self, other): return np.matmul(other, self)
 
     def __getitem__(self, index):
-        return indexing.getitem(self, index)
+        out = indexing.getitem(self, index)
+        if inplace.is_view(index, out):
+            mutation.mark_view(self, out, lambda a: a[index])
+        return out
 
     # ---- array methods, as the NumPy functions of the same name ----
     @property
@@ -231,7 +263,43 @@ class Box:
     def take(self, indices, axis=None): return np.take(self, indices, axis)
     def round(self, decimals=0): return np.round(self, decimals)
     def nonzero(self): return np.nonzero(self)
-    def copy(self, order="C"): return self
+    def argpartition(self, kth, axis=-1, kind="introselect", order=None):
+        return np.argpartition(self, kth, axis=axis, kind=kind)
+    def compress(self, condition, axis=None): return np.compress(condition, self, axis)
+    def choose(self, choices, mode="raise"): return np.choose(self, choices, mode=mode)
+    def searchsorted(self, v, side="left", sorter=None): return np.searchsorted(self, v, side, sorter)
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        mutation.rebind(self, np.partition(self, kth, axis=axis, kind=kind))
+
+    def view(self, dtype=None, type=None):
+        if dtype is not None or type is not None:
+            raise LeakError("x.view(dtype) of a traced value reinterprets its bytes, which "
+                            "has no derivative; use x.astype(dtype)")
+        return self[...]
+
+    @property
+    def flat(self): return self.reshape(-1)
+    base = None  # not a view of a plain array
+    device = "cpu"
+    def to_device(self, device, stream=None): return self
+    @property
+    def itemsize(self): return self.dtype.itemsize
+    @property
+    def nbytes(self): return self.size * self.dtype.itemsize
+    @property
+    def strides(self):
+        steps, step = [], self.dtype.itemsize
+        for n in reversed(self.shape):
+            steps.append(step)
+            step *= n
+        return tuple(reversed(steps))
+
+    # ---- the raw memory, which a traced value does not have ----
+    ctypes = data = flags = property(_leak("the memory of an array (.data, .ctypes, .flags)"))
+    dump = dumps = tofile = _leak(".dump() / .dumps() / .tofile()")
+    getfield = setfield = setflags = byteswap = _leak(
+        ".getfield() / .setfield() / .setflags() / .byteswap() (raw memory)")
+    def copy(self, order="C"): return mutation.clone(self)
 
     def reshape(self, *shape, order="C"):
         if len(shape) == 1 and not isinstance(shape[0], int):
@@ -245,6 +313,26 @@ class Box:
 
     def astype(self, dtype, *args, **kwargs):
         return ew.astype(self, dtype)
+
+    # copy.copy / copy.deepcopy keep the derivative, as x.copy() and np.copy do
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __getattr__(self, name):
+        # only reached for names the box lacks: an ndarray attribute is a clear
+        # chainrule error (still an AttributeError, so hasattr() stays False)
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise _NoAttributeRule(
+                f"ndarray.{name} is not supported on traced values; chainrule has no "
+                "rule for it. Use the np.* function instead, or convert only the final result.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class _NoAttributeRule(NoRuleError, AttributeError):
+    """An ndarray attribute that traced values do not have."""
 
 
 _NO_PARAMS = {}
@@ -276,6 +364,9 @@ def _unary_operator(prim):
 
 from ..rules import elementwise as ew  # noqa: E402  (rules import the core)
 from ..rules import indexing  # noqa: E402
+from .. import mutation  # noqa: E402
+
+inplace = None  # chainrule.rules.inplace, which sets itself here when it loads
 
 # operator -> (primitive, name of the reflected operator or None)
 _OPERATORS = {

@@ -70,7 +70,7 @@ def _save_args_and_ans(args, ans, params):
 # --------------------------------------------------------------------------
 # Elementwise primitives: one local partial derivative per argument.
 
-_ARG_NAMES = ("x", "y", "z")
+_ARG_NAMES = ("x", "y", "z", "w")
 
 
 def elementwise(name, impl, *partials, register=True):
@@ -78,7 +78,7 @@ def elementwise(name, impl, *partials, register=True):
 
     Each partial is the derivative of the output with respect to one
     argument, as a function whose parameter names say what it needs: `x`,
-    `y`, `z` are the arguments by position and `ans` is the output. Reverse
+    `y`, `z`, `w` are the arguments by position and `ans` is the output. Reverse
     mode keeps only those values (tanh keeps its output, sin its input). A
     partial may also be the constant 1 or -1, or None (no dependence).
 
@@ -218,6 +218,24 @@ def multilinear(name, impl, vjp, register=True):
 def nondifferentiable(name, impl):
     """A primitive whose output carries no derivative (comparisons, argmax...)."""
     return Primitive(name, impl, differentiable=False)
+
+
+def is_complex(x):
+    """Whether x (an array, a box of any level, or a scalar) is complex.
+
+    Cheap enough for rules that treat complex input differently (a dtype
+    lookup, no conversion): real values never pay for complex handling.
+    A complex-step array (chainrule.complex_step) stands for a real value
+    moved along an imaginary perturbation: it is not complex here, so that
+    rules stay the analytic continuation of their real versions.
+    """
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        return isinstance(x, complex)
+    if dt.kind != "c":
+        return False
+    from .trace import raw
+    return not getattr(raw(x), "_complex_step", False)
 
 
 def float_dtype(a):

@@ -2,12 +2,16 @@
 
 Each reverse trace owns one tape: a list of nodes in the order they were
 created, which is already a topological order. A node is a tuple
-`(prim, residuals, params, which, parents, shape)`: the primitive, what its
-VJP needs (never a Jacobian), the positions of its traced arguments and the
-tape indices of their nodes, and the shape of its output. Inputs are nodes
-with no primitive. The backward pass is a loop from the last node to the
+`(prim, residuals, params, which, parents, shape, pull)`: the primitive,
+what its VJP needs (never a Jacobian), the positions of its traced
+arguments and the tape indices of their nodes, the shape of its output, and
+for an elementwise primitive with one traced argument the pullback of that
+argument alone (else None; the backward loop takes it without building
+argument lists). Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
+
+import weakref
 
 import numpy as np
 
@@ -45,10 +49,11 @@ class ReverseTrace(Trace):
     def __init__(self):
         super().__init__()
         self.tape = []
+        LIVE.add(self)  # for in-place updates, which must not change a recording tape
 
     def new_input(self, value):
         """A box for an input of the differentiated function."""
-        self.tape.append((None, None, None, (), (), _shape(value)))
+        self.tape.append((None, None, None, (), (), _shape(value), None))
         return ReverseBox(value, self, len(self.tape) - 1)
 
     def _unbox(self, args):
@@ -84,6 +89,8 @@ class ReverseTrace(Trace):
                 ans = bind(prim, v, **params)
             else:
                 ans = prim.impl(v, **params) if params else prim.impl(v)
+            pulls = prim.vjp_of
+            pull = pulls[0] if pulls is not None else None
         elif len(args) == 2 and not isinstance(args[1], Box) and isinstance(args[0], Box):
             box, c = args
             v = box._value
@@ -92,34 +99,31 @@ class ReverseTrace(Trace):
                 ans = bind(prim, v, c, **params)
             else:
                 ans = prim.impl(v, c, **params) if params else prim.impl(v, c)
+            pulls = prim.vjp_of
+            pull = pulls[0] if pulls is not None else None
         else:
             vals, which, parents, outer = self._unbox(args)
             ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
+            pulls = prim.vjp_of
+            pull = pulls[which[0]] if pulls is not None and len(which) == 1 else None
         if not prim.differentiable:
             return ans
         tape = self.tape
         index = len(tape)
         if prim.multiple_results:
             tape.append((prim, prim.save(vals, ans, params), params, which, parents,
-                         tuple(_shape(a) for a in ans)))
+                         tuple(_shape(a) for a in ans), None))
             return rebuild(ans, (ReverseBox(a, self, (index, k)) for k, a in enumerate(ans)))
         try:
             shape = ans.shape
         except AttributeError:  # a Python scalar
             shape = ()
-        tape.append((prim, prim.save(vals, ans, params), params, which, parents, shape))
+        tape.append((prim, prim.save(vals, ans, params), params, which, parents, shape, pull))
         box = _new_box(ReverseBox)  # cheaper than calling __init__ on this hot path
         box._value = ans
         box._trace = self
         box._node = index
         return box
-
-    def process_custom(self, prim, args):
-        """Record a `custom_vjp` block: its own code gives value and backprop."""
-        vals, which, parents, _ = self._unbox(args)
-        ans, backprop = prim.run_with_backprop(*vals)
-        self.tape.append((prim, backprop, {}, which, parents, _shape(ans)))
-        return ReverseBox(ans, self, len(self.tape) - 1)
 
     def backward(self, outputs, cotangents, inputs=None, keep_tape=False):
         """Cotangents of the inputs, given cotangents of `outputs` (boxes).
@@ -141,19 +145,38 @@ class ReverseTrace(Trace):
             g = cts[k]
             if g is None:
                 continue
-            prim, res, params, which, parents, shape = tape[k]
+            node = tape[k]
+            pull = node[6]
+            if pull is not None:
+                # one traced argument of an elementwise op: its pullback alone
+                cts[k] = None
+                if not keep_tape:
+                    tape[k] = None
+                gi = pull(g, node[1])
+                if gi is None:
+                    continue
+                ref = node[4][0]
+                if type(ref) is not int:
+                    _accumulate(cts, tape, ref, gi)
+                    continue
+                try:
+                    gshape = gi.shape
+                except AttributeError:  # a Python scalar
+                    gshape = ()
+                if gshape != tape[ref][5]:
+                    gi = unbroadcast(gi, tape[ref][5])
+                old = cts[ref]
+                cts[ref] = gi if old is None else old + gi
+                continue
+            prim, res, params, which, parents, shape, _ = node
             if prim is None:
                 continue
             cts[k] = None
             if not keep_tape:
                 tape[k] = None
-            if len(which) == 1 and prim.vjp_of is not None:
-                # one traced argument of an elementwise op: its pullback alone
-                gis = (prim.vjp_of[which[0]](g, res),)
-            else:
-                if prim.multiple_results:
-                    g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
-                gis = prim.vjp(g, res, params, which)
+            if prim.multiple_results:
+                g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
+            gis = prim.vjp(g, res, params, which)
             for ref, gi in zip(parents, gis):
                 if gi is None:
                     continue
@@ -173,6 +196,7 @@ class ReverseTrace(Trace):
         return [cts[b._node] for b in inputs]
 
 
+LIVE = weakref.WeakSet()
 _new_box = object.__new__
 _FIRST = (0,)
 

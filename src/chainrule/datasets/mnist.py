@@ -1,23 +1,28 @@
-"""MNIST handwritten digits: the original IDX files, or a bundled subset.
+"""MNIST handwritten digits: the original IDX files, downloaded once and
+cached, or a bundled subset when they cannot be had.
 
-`load()` looks for the four original gzip files (checked against their
-published SHA-256) in, in order: the directory passed in, `$CHAINRULE_DATA`
-(or its `mnist/` folder), and `~/.cache/chainrule/mnist`. When none has them
-it falls back, with a warning, to the subset shipped inside this package
+`load()` reads the four original gzip files from the data directory
+(`directory`, else `$CHAINRULE_DATA`, else `$XDG_CACHE_HOME/chainrule/mnist`,
+by default `~/.cache/chainrule/mnist`), each checked against its published
+SHA-256. Files missing there are downloaded from the mirrors (`mirrors`, else
+the space-separated base URLs in `$CHAINRULE_MNIST_MIRRORS`, else `MIRRORS`)
+with a progress bar, checksummed before they are stored (see download.py:
+atomic, resumable, bounded timeouts). When that fails too (offline, say) it
+prints one line and returns the subset shipped inside this package
 (`mnist_subset.npz`: the first 5000 training and 1000 test images averaged
 down to 14 x 14 pixels, made by `scripts/make_mnist_subset.py`), so the demo
-runs offline.
+runs anywhere.
 """
 
 import dataclasses
-import hashlib
 import os
-import warnings
+import sys
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .download import DownloadError, fetch, sha256_of
 from .idx import read_idx
 
 # file -> sha256 of the canonical gzip file
@@ -27,7 +32,13 @@ FILES = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+# base URLs serving the four canonical files, tried in order
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
 SUBSET = "mnist_subset.npz"
+TIMEOUT = 10.0  # seconds, for connecting and for each read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,48 +53,104 @@ class Digits:
     source: str
 
 
-def load(directory=None, fallback=True):
-    """The MNIST digits: the full set if found, else the bundled subset.
+def load(directory=None, mirrors=None, download=True, fallback=True, timeout=TIMEOUT,
+         progress=True, log=None):
+    """The MNIST digits: the full set if it can be had, else the bundled subset.
 
-    A `directory` given explicitly must hold the four files (else
-    FileNotFoundError). Otherwise `$CHAINRULE_DATA` and
-    `~/.cache/chainrule/mnist` are searched, and when neither holds them the
-    bundled subset is returned with a warning (or FileNotFoundError when
-    `fallback` is false). A file whose SHA-256 differs from the published
-    one raises ValueError.
+    Files are read from `directory` (default `data_dir()`); missing or
+    corrupt ones are downloaded there from `mirror_urls(mirrors)` unless
+    `download` is false. When the full set cannot be had, one line saying
+    why goes to `log` (a callable, default: print to stderr) and the bundled
+    subset is returned, or, when `fallback` is false, the error is raised
+    (DownloadError, an OSError).
 
     Example:
         >>> digits = load()  # doctest: +SKIP
         >>> digits.train_images.shape, digits.test_labels.shape  # doctest: +SKIP
         ((60000, 28, 28), (10000,))
+        >>> import tempfile
+        >>> load(tempfile.mkdtemp(), download=False, log=print).train_images.shape  # doctest: +ELLIPSIS
+        MNIST not found in ... and downloading is off: using the bundled subset (5000 training and 1000 test images, 14 x 14 pixels)
+        (5000, 14, 14)
     """
-    if directory is not None:
-        return load_directory(directory)
-    for candidate in search_path():
-        if all((candidate / name).is_file() for name in FILES):
-            return load_directory(candidate)
-    searched = ", ".join(str(p) for p in search_path())
-    if not fallback:
-        raise FileNotFoundError(f"no MNIST files ({', '.join(FILES)}) in {searched}")
-    warnings.warn(f"MNIST files not found (searched {searched}); using the bundled "
-                  "subset of 5000 training and 1000 test images at 14 x 14 pixels",
-                  stacklevel=2)
-    return bundled()
+    log = _stderr if log is None else log
+    directory = Path(directory).expanduser() if directory is not None else data_dir()
+    try:
+        return _load_or_fetch(directory, mirrors, download, timeout, progress, log)
+    except OSError as e:
+        if not fallback:
+            raise
+        log(f"MNIST {_describe(e)}: using the bundled subset "
+            "(5000 training and 1000 test images, 14 x 14 pixels)")
+        return bundled()
 
 
-def search_path():
-    """The directories `load()` searches, in order.
+def _load_or_fetch(directory, mirrors, download, timeout, progress, log):
+    missing = []
+    for name, expected in FILES.items():
+        path = directory / name
+        if not path.is_file():
+            missing.append(name)
+        elif sha256_of(path) != expected:
+            log(f"{path} fails its SHA-256 check: fetching it again")
+            missing.append(name)
+    if missing and not download:
+        raise FileNotFoundError(f"not found in {directory} and downloading is off")
+    if missing:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OSError(f"cannot create {directory} ({e.strerror or e})") from None
+        urls = mirror_urls(mirrors)
+        for name in missing:
+            fetch(name, FILES[name], directory, urls, timeout=timeout, progress=progress, log=log)
+    # every file has now passed its checksum
+    return Digits(*(read_idx(directory / name) for name in FILES), source=str(directory))
+
+
+def _describe(error):
+    if isinstance(error, (FileNotFoundError, DownloadError)) or not error.strerror:
+        return str(error)
+    return f"unavailable ({error.strerror})"
+
+
+def _stderr(line):
+    print(line, file=sys.stderr, flush=True)
+
+
+def data_dir():
+    """Where MNIST is looked for and cached: `$CHAINRULE_DATA` if set, else
+    `chainrule/mnist` in the user's cache directory (`$XDG_CACHE_HOME`, by
+    default `~/.cache`).
 
     Example:
-        >>> search_path()[-1].parts[-3:]  # doctest: +SKIP
-        ('.cache', 'chainrule', 'mnist')
+        >>> data_dir().parts[-2:]  # doctest: +SKIP
+        ('chainrule', 'mnist')
     """
-    paths = []
     env = os.environ.get("CHAINRULE_DATA")
     if env:
-        paths += [Path(env).expanduser(), Path(env).expanduser() / "mnist"]
-    paths.append(Path.home() / ".cache" / "chainrule" / "mnist")
-    return paths
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME")
+    # the XDG spec: a relative path is invalid and must be ignored
+    root = Path(cache) if cache and os.path.isabs(cache) else Path.home() / ".cache"
+    return root / "chainrule" / "mnist"
+
+
+def mirror_urls(mirrors=None):
+    """The base URLs to download from: `mirrors` (a string or a list of
+    strings, each holding space-separated URLs), else those in
+    `$CHAINRULE_MNIST_MIRRORS`, else MIRRORS.
+
+    Example:
+        >>> mirror_urls(["http://a/ http://b/", "http://c/"])
+        ['http://a/', 'http://b/', 'http://c/']
+    """
+    if mirrors is None:
+        env = os.environ.get("CHAINRULE_MNIST_MIRRORS")
+        mirrors = env if env is not None else list(MIRRORS)
+    if isinstance(mirrors, str):
+        mirrors = [mirrors]
+    return [url for entry in mirrors for url in entry.split()]
 
 
 def load_directory(directory):
@@ -111,7 +178,7 @@ def verify(path, expected_sha256):
     Example:
         >>> verify("t10k-labels-idx1-ubyte.gz", FILES["t10k-labels-idx1-ubyte.gz"])  # doctest: +SKIP
     """
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = sha256_of(path)
     if digest != expected_sha256:
         raise ValueError(f"{path} is corrupt or not the canonical MNIST file: "
                          f"sha256 {digest}, expected {expected_sha256}")
@@ -141,3 +208,4 @@ def downsample(images, factor=2):
     n, rows, cols = images.shape
     blocks = images.reshape(n, rows // factor, factor, cols // factor, factor)
     return np.rint(blocks.mean(axis=(2, 4))).astype(np.uint8)
+

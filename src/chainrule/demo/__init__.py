@@ -1,5 +1,7 @@
-"""Showcases run by `python -m chainrule demo`.
+"""The demo run by `python -m chainrule demo`: the tutorial's MNIST network
+(mnist_mlp), its cost table measured (cost_table), pictures (plots), and
+the command's driver (run).
 
-    >>> from chainrule.demo import mnist_mlp
-    >>> mnist_mlp.main(steps=3000)  # doctest: +SKIP
+    >>> from chainrule.demo import run
+    >>> run.run(quick=True)  # doctest: +SKIP
 """

@@ -18,7 +18,7 @@ Example:
 """
 
 from .. import rules  # noqa: F401  (every primitive registered before tracing)
-from .compile import compile
+from .compile import CompileWarning, compile
 from .cost import Cost, eqn_cost, graph_cost
 from .dot import render, to_dot
 from .ir import Eqn, Graph, GraphError, Lit, Var, check_graph, eval_graph
@@ -26,7 +26,7 @@ from .passes import cse, dce, fold_constants, optimize, plan_memory, simplify
 from .trace import SymbolicBox, SymbolicTrace, ValueDependentError, trace
 
 __all__ = [
-    "trace", "compile", "Graph", "Eqn", "Var", "Lit", "check_graph", "eval_graph",
+    "trace", "compile", "CompileWarning", "Graph", "Eqn", "Var", "Lit", "check_graph", "eval_graph",
     "GraphError", "ValueDependentError", "SymbolicBox", "SymbolicTrace",
     "dce", "cse", "fold_constants", "simplify", "plan_memory", "optimize",
     "Cost", "eqn_cost", "graph_cost", "to_dot", "render",

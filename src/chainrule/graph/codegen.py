@@ -30,6 +30,8 @@ import numpy as np
 
 from ..core.primitive import UFUNCS
 from ..rules.indexing import fill, scatter_add_at
+from .guards import HELPERS as GUARD_HELPERS
+from .guards import check_lines
 from .ir import Lit, Var, identifier, reads, var_names
 
 # fmt: off
@@ -91,10 +93,13 @@ def scalar_ok(graph):
             and not any(e.params for e in graph.eqns if e.prim.name != "astype"))
 
 
-def generate(graph, name="compiled", scalar=False):
+def generate(graph, name="compiled", scalar=False, guards=(), wrap=True):
     """`(source, namespace)`: a Python function `name(*inputs)` returning the
     tuple of outputs (one value when there is one output), and the names its
-    code refers to (np, math, constants, impls).
+    code refers to (np, math, constants, impls). Each of `guards` (see
+    `chainrule.graph.guards`) is checked right after its Var is computed.
+    `wrap=False` leaves the scalar flavour's results Python floats and
+    bools (for the numba backend, which converts them itself).
 
     Example:
         >>> from chainrule.graph import trace
@@ -105,13 +110,17 @@ def generate(graph, name="compiled", scalar=False):
             add1 = mul1 + 1.0
             return np.float64(add1)
     """
-    return _Writer(graph, scalar).write(identifier(name))
+    return _Writer(graph, scalar, guards, wrap).write(identifier(name))
 
 
 class _Writer:
-    def __init__(self, graph, scalar):
+    def __init__(self, graph, scalar, guards=(), wrap=True):
         self.graph = graph
         self.scalar = scalar
+        self.wrap = wrap
+        self.guards = {}  # Var -> [(index, Guard)]
+        for k, g in enumerate(guards):
+            self.guards.setdefault(g.var, []).append((k, g))
         self.names = var_names(graph)
         self.namespace = {"np": np, "math": math, **HELPERS}
         self.bound = {}  # id(object) -> name in the namespace
@@ -144,17 +153,27 @@ class _Writer:
             for v in g.inputs:
                 kind = "bool" if v.dtype == bool else "float"
                 lines.append(f"    {self.names[v]} = {kind}({self.names[v]})")
+        if self.guards:
+            self.namespace.update(GUARD_HELPERS)
+        for v in g.inputs:
+            lines += self._guard_lines(v)
         dying = self._deaths()
         for k, e in enumerate(g.eqns):
             outs = ", ".join(self.names[v] for v in e.outputs)
             if e.multiple and len(e.outputs) == 1:
                 outs += ","
             lines.append(f"    {outs} = {self.expression(e)}")
+            for v in e.outputs:
+                lines += self._guard_lines(v)
             if dying[k] and k < len(g.eqns) - 1:  # nothing is allocated after the last
                 lines.append(f"    del {', '.join(dying[k])}")
         results = [self.result(o) for o in g.outputs]
         lines.append(f"    return {', '.join(results) or '()'}")
         return "\n".join(lines), self.namespace
+
+    def _guard_lines(self, v):
+        return [line for k, guard in self.guards.get(v, ())
+                for line in check_lines(guard, k, self.names[v], self.bind)]
 
     def _deaths(self):
         """Per equation, the array Vars read for the last time there, so the
@@ -192,7 +211,7 @@ class _Writer:
         text = self.operand(o)
         if o in self.graph.consts and not self._inline(self.graph.consts[o]):
             return f"{text}.copy()"
-        if self.scalar:
+        if self.scalar and self.wrap:
             return f"np.{'bool' if o.dtype == bool else 'float64'}({text})"
         return text
 

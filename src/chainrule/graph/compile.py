@@ -13,25 +13,39 @@ import builtins
 import functools
 import itertools
 import linecache
+import time
+import warnings
 
 import numpy as np
 
 from ..core.box import Box
 from ..core.tree import tree_flatten, tree_unflatten
+from . import numba_backend
 from .codegen import generate, scalar_ok
+from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .passes import PIPELINE, optimize
-from .trace import is_traced_leaf, trace
+from .trace import ValueDependentError, is_traced_leaf, trace
 
 _counter = itertools.count()
+
+
+MAX_VARIANTS = 8  # traced paths kept per signature before calls run eagerly
 
 
 class Compiled:
     """A function run from generated NumPy code; see `compile`."""
 
-    def __init__(self, fun, passes=PIPELINE):
+    def __init__(self, fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend="auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+        if backend == "numba" and not numba_backend.available():
+            raise ImportError("backend='numba' needs numba: pip install 'chainrule[numba]'")
         self.fun = fun
+        self.backend = backend
         self.passes = passes
-        self.cache = {}  # signature -> _Program
+        self.max_variants = max_variants
+        self.warn = warn
+        self.cache = {}  # signature -> [_Program], most recently used first; None: eager
         self._last = None
         functools.update_wrapper(self, fun, updated=())
 
@@ -42,11 +56,41 @@ class Compiled:
         if any(isinstance(x, Box) for x in leaves):
             return self.fun(*args)  # being differentiated: run the original eagerly
         key = (in_tree, tuple(_signature(k, x) for k, x in enumerate(leaves)))
-        program = self.cache.get(key)
-        if program is None:
-            program = self.cache[key] = _Program(self.fun, args, self.passes)
+        variants = self.cache.setdefault(key, [])
+        if variants is None:
+            return self.fun(*args)  # this signature could not be traced
+        failed = None
+        for i, program in enumerate(variants):
+            try:
+                out = program(leaves)
+            except GuardFailure as e:
+                failed = program.guards[e.index]
+                continue
+            if i:  # the path taken last is tried first next time
+                variants.insert(0, variants.pop(i))
+            self._last = program
+            return out
+        if len(variants) >= self.max_variants:
+            self._warn(f"{len(variants)} traced paths, none matching this call (it differs "
+                       f"at {failed.describe()}): running it eagerly")
+            return self.fun(*args)
+        try:
+            program = _Program(self.fun, args, self.passes, self.backend)
+        except ValueDependentError as e:
+            self.cache[key] = None
+            self._warn(f"cannot trace ({str(e).splitlines()[0]}): running eagerly")
+            return self.fun(*args)
+        if failed is not None:
+            self._warn(f"tracing a new path ({len(variants) + 1} of at most "
+                       f"{self.max_variants}), as this call differs at {failed.describe()}")
+        variants.insert(0, program)
         self._last = program
         return program(leaves)
+
+    def _warn(self, message):
+        if self.warn:
+            name = getattr(self.fun, "__name__", "function")
+            warnings.warn(f"cr.compile({name}): {message}", CompileWarning, stacklevel=3)
 
     @property
     def source(self):
@@ -62,17 +106,71 @@ class Compiled:
             raise ValueError("call the compiled function once: graphs are traced per signature")
         return self._last.graph
 
+    @property
+    def backend_used(self):
+        """The backend of the most recent call's specialisation ("numpy" or
+        "numba"), and why when it is not the one asked for."""
+        if self._last is None:
+            raise ValueError("call the compiled function once: backends are chosen per signature")
+        return self._last.backend
 
-def compile(fun, passes=PIPELINE):
+    @property
+    def compile_seconds(self):
+        """Seconds the most recent call's specialisation took to build
+        (trace, passes, code generation, and numba's compilation)."""
+        if self._last is None:
+            raise ValueError("call the compiled function once")
+        return self._last.seconds
+
+    @property
+    def guards(self):
+        """The guards of the most recent call's specialisation (see
+        `chainrule.graph.guards`): the value-dependent decisions it checks."""
+        if self._last is None:
+            raise ValueError("call the compiled function once: guards are traced per signature")
+        return self._last.guards
+
+
+class CompileWarning(UserWarning):
+    """A compiled function traced a new path or ran a call eagerly (only
+    with `compile(fun, warn=True)`)."""
+
+
+BACKENDS = ("auto", "numpy", "numba")
+# "auto" picks numba for scalar graphs of this many operations, when numba is
+# installed: long enough for native code to pay for numba's compile time,
+# short enough that the compile stays in seconds (numba takes milliseconds
+# per operation, more than linearly for huge functions)
+AUTO_NUMBA_EQNS = (500, 3000)
+
+
+def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend="auto"):
     """`fun` run from generated, optimised NumPy source.
 
     The first call with a new signature (nesting, shapes and dtypes of the
     array arguments, values of the static ones: ints, strings...) traces
     fun, optimises the graph with `passes` and generates and executes the
     source, shown by `.source`. Works on `cr.grad(f)`, `cr.value_and_grad(f)`,
-    hvp closures and plain functions. Python control flow that depends on
-    array values cannot be compiled (ValueDependentError names the line).
-    Called on values being differentiated, it runs fun eagerly.
+    hvp closures and plain functions. Called on values being differentiated,
+    it runs fun eagerly.
+
+    Code that needs array values (Python `if`/`while` on a traced value,
+    `float(x)`, shapes that depend on values as `x[y > 0]`) is specialised
+    on the values of the call that traced it: each decision becomes a guard,
+    checked by the generated code (`# guard` lines in `.source`) at every
+    call. A call on which a guard fails is traced again, for its own path
+    (up to `max_variants` paths per signature, each kept); beyond that, the
+    call runs eagerly. With `warn=True` a CompileWarning says when either
+    happens and which line's decision changed.
+
+    `backend`: "numpy" generates NumPy source (scalar graphs on Python
+    floats and `math`); "numba" (optional dependency) compiles a scalar
+    graph into one native function and fuses each chain of elementwise
+    operations of an array graph into one native loop, leaving contractions
+    to NumPy's BLAS (see `chainrule.graph.numba_backend`); "auto" (the
+    default) takes numba for scalar graphs of AUTO_NUMBA_EQNS operations
+    (500 to 3000) when it is installed, NumPy otherwise. `.backend_used` and
+    `.compile_seconds` report the choice and the build time.
 
     Example:
         >>> import numpy as np
@@ -84,8 +182,13 @@ def compile(fun, passes=PIPELINE):
             tanh1 = np.tanh(x)
             mul1 = np.multiply(tanh1, 2.0, out=tanh1)
             return mul1
+        >>> g = compile(lambda x, y: np.sum(x[y > 0]))
+        >>> g(np.arange(4.0), np.array([1, -1, 1, 1])), g(np.arange(4.0), np.array([1, 1, 1, 1]))
+        (np.float64(5.0), np.float64(6.0))
+        >>> len(g.cache[next(iter(g.cache))])  # two paths: 3 and 4 entries selected
+        2
     """
-    return Compiled(fun, passes)
+    return Compiled(fun, passes, max_variants, warn, backend)
 
 
 def _signature(k, leaf):
@@ -103,21 +206,49 @@ def _signature(k, leaf):
 class _Program:
     """One specialisation: its graph, source and the function exec made."""
 
-    def __init__(self, fun, args, passes):
-        graph = trace(fun, *args)
+    def __init__(self, fun, args, passes, backend="numpy"):
+        start = time.perf_counter()
+        graph, guards = trace(fun, *args, guarded=True)
         self.out_tree = graph.out_tree
-        self.graph = optimize(graph, passes) if passes else graph
+        graph = with_guard_outputs(graph, guards)
+        graph = optimize(graph, passes) if passes else graph
+        self.graph, self.guards = split_guard_outputs(graph, guards)
         self.traced = [is_traced_leaf(x) for x in tree_flatten(list(args))[0]]
         name = getattr(fun, "__name__", "compiled")
         self.single = len(self.graph.outputs) == 1
         self.fallback = None
-        if scalar_ok(self.graph):
-            self.run = _exec(*generate(self.graph, name, scalar=True))
-            self.fallback = _exec(*generate(self.graph, name))
+        scalar = scalar_ok(self.graph)
+        if backend == "auto":
+            low, high = AUTO_NUMBA_EQNS
+            backend = "numba" if (scalar and low <= len(self.graph.eqns) <= high
+                                  and numba_backend.available()) else "numpy"
+        self.backend = backend
+        if backend == "numba":
+            try:
+                self._build_numba(name, numba_backend.native_ok(self.graph))
+            except Exception as e:  # noqa: BLE001  (numba cannot compile it: NumPy can)
+                self.backend = f"numpy (numba failed: {type(e).__name__}: {str(e).splitlines()[0][:200]})"
+                backend = "numpy"
+        if backend == "numpy":
+            if scalar:
+                self.run = _exec(*generate(self.graph, name, scalar=True, guards=self.guards))
+                self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
+            else:
+                self.run = _exec(*generate(self.graph, name, guards=self.guards))
             self.source = self.run.__source__
-        else:
-            self.run = _exec(*generate(self.graph, name))
+        self.seconds = time.perf_counter() - start
+
+    def _build_numba(self, name, native):
+        if native:
+            self.run = numba_backend.compile_scalar(self.graph, name, self.guards)
+            self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
             self.source = self.run.__source__
+            return
+        fused = numba_backend.fuse(self.graph, keep=[g.var for g in self.guards])
+        self.run = _exec(*generate(fused, name, guards=self.guards))
+        kernels = numba_backend.kernels_source(fused)
+        self.source = (kernels + "\n" if kernels else "") + self.run.__source__
+        self.graph = fused
 
     def __call__(self, leaves):
         args = [_strong(x) for x, t in zip(leaves, self.traced) if t]

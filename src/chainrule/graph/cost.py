@@ -2,7 +2,10 @@
 
 Elementwise ops cost one flop per output element, matmul 2 m n k, sums one
 flop per input element, shape ops (reshape, transpose, broadcast, indexing)
-none; bytes are those of the array operands read and of the outputs written.
+none, concatenation none, einsum 2 per term of its full sum, factorisations
+and solves of n x n matrices n^3 (times a small factor for eigenvalue
+decompositions); bytes are those of the array operands read and of the
+outputs written.
 A primitive missing from `FLOPS` counts one flop per output element.
 
 Example:
@@ -12,6 +15,7 @@ Example:
     Cost(flops=216, bytes=928)
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,18 +34,49 @@ class Cost:
         return Cost(self.flops + other.flops, self.bytes + other.bytes)
 
 
+def _size(v):
+    return math.prod(v.shape)  # Var.size through np.prod is slow for a hot path
+
+
 def _matmul_flops(e):
     x, _ = e.inputs
     k = x.shape[-1] if isinstance(x, Var) and x.ndim else 1
-    return 2 * k * e.outputs[0].size
+    return 2 * k * _size(e.outputs[0])
 
 
 def _input_size(e):
-    return e.inputs[0].size if isinstance(e.inputs[0], Var) else 1
+    return _size(e.inputs[0]) if isinstance(e.inputs[0], Var) else 1
 
 
 def _none(e):
     return 0
+
+
+def _einsum_flops(e):
+    """2 per term of the full sum: the product of every label's extent."""
+    spec = e.params.get("subscripts", "")
+    ins = spec.split("->")[0].split(",")
+    extent = {}
+    for labels, v in zip(ins, e.inputs):
+        if isinstance(v, Var) and "." not in labels and len(labels) == v.ndim:
+            extent.update(zip(labels, v.shape))
+    if not extent:
+        return sum(v.size for v in e.outputs)
+    return 2 * int(np.prod(list(extent.values()), dtype=np.int64))
+
+
+def _cubic(e):
+    """Factorisations and solves of (stacks of) n x n matrices: n^3 each,
+    plus 2 n^2 per right-hand side column."""
+    a = e.inputs[0]
+    if not isinstance(a, Var) or a.ndim < 2:
+        return sum(v.size for v in e.outputs)
+    n = a.shape[-1]
+    stacks = a.size // (n * n) if n else 0
+    rhs = 0
+    if len(e.inputs) > 1 and isinstance(e.inputs[1], Var):
+        rhs = 2 * n * e.inputs[1].size
+    return stacks * n ** 3 + rhs
 
 
 # fmt: off
@@ -55,12 +90,27 @@ FLOPS = {
     "real":         _none,
     "imag":         _none,
     "scatter_add":  lambda e: _input_size(e),  # one addition per scattered entry
+    "concatenate":  _none,
+    "astype":       _none,
+    "cumsum":       _input_size,
+    "amax":         _input_size,
+    "einsum":       _einsum_flops,
+    "solve":        _cubic,
+    "solve_triangular": lambda e: _cubic(e) // 2,
+    "inv":          _cubic,
+    "det":          _cubic,
+    "slogdet":      _cubic,
+    "cholesky":     lambda e: _cubic(e) // 3,
+    "eigh":         lambda e: 9 * _cubic(e),
+    "svd":          lambda e: 12 * _cubic(e),
+    "qr":           lambda e: 2 * _cubic(e),
+    "pinv":         lambda e: 12 * _cubic(e),
 }
 # fmt: on
 
 
 def _nbytes(v):
-    return v.size * np.dtype(v.dtype).itemsize
+    return _size(v) * np.dtype(v.dtype).itemsize
 
 
 def eqn_cost(e):
@@ -72,7 +122,7 @@ def eqn_cost(e):
         Cost(flops=10, bytes=160)
     """
     rule = FLOPS.get(e.prim.name)
-    flops = rule(e) if rule is not None else sum(v.size for v in e.outputs)
+    flops = rule(e) if rule is not None else sum(_size(v) for v in e.outputs)
     moved = sum(_nbytes(v) for v in reads(e)) + sum(_nbytes(v) for v in e.outputs)
     return Cost(int(flops), int(moved))
 

@@ -17,6 +17,7 @@ Example:
 """
 
 import inspect
+import operator
 import os
 import sys
 import warnings
@@ -108,10 +109,24 @@ class SymbolicValue:
     def __getattr__(self, name):  # array methods: x.sum(), x.T, x.reshape(...)
         return getattr(self.box, name)
 
-    def _refuse(self, *args, **kwargs):
-        raise _value_dependent("Reading a traced value (np.asarray, bool(), float() ...)")
+    # reading the value: refused, or (compile) a guarded specialisation
+    def __array__(self, *args, **kwargs):
+        return self.box.__array__(*args, **kwargs)
 
-    __array__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _refuse
+    def __bool__(self):
+        return self.box.__bool__()
+
+    def __float__(self):
+        return self.box.__float__()
+
+    def __int__(self):
+        return self.box.__int__()
+
+    def __index__(self):
+        return self.box.__index__()
+
+    def __complex__(self):
+        return self.box.__complex__()
 
     def __len__(self):
         return len(self.box)
@@ -141,11 +156,27 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 SymbolicValue.__hash__ = object.__hash__
 
 
-def _refuse_value(what):
+def _refuse_value(what, convert):
+    """A conversion of a SymbolicBox to a Python value: refused (plain
+    tracing), or under guarded tracing (compile) the traced value computed
+    from the example arguments, with a guard recording the decision."""
     def method(self, *args, **kwargs):
-        raise _value_dependent(what)
+        t = self._trace
+        if t.concrete is None:
+            raise _value_dependent(what)
+        value = t.value_of(self._var)
+        result = convert(value, *args, **kwargs)
+        if convert is bool:
+            t.add_guard(self._var, "bool", result, user_line())
+        else:
+            t.add_guard(self._var, "value", np.array(value, copy=True), user_line())
+        return result
     method.__name__ = what
     return method
+
+
+def _as_array(value, dtype=None, copy=None):
+    return np.array(value, dtype=dtype, copy=True)
 
 
 class SymbolicBox(Box):
@@ -178,6 +209,8 @@ class SymbolicBox(Box):
         return f"SymbolicBox({self._var!r}, level={self._trace.level})"
 
     def __array__(self, *args, **kwargs):
+        if self._trace.concrete is not None:
+            return _array_guarded(self, *args, **kwargs)
         what = "np.asarray / np.array"
         if self.dtype.kind in "iub":  # most likely `plain_array[traced_index]`
             what += (" (NumPy converts a traced index used on a plain array: index a "
@@ -194,13 +227,16 @@ class SymbolicBox(Box):
     def __xor__(self, other): return np.bitwise_xor(self, other)
     def __rxor__(self, other): return np.bitwise_xor(other, self)
 
-    __bool__ = _refuse_value("Python control flow (if, while, and, or, bool())")
-    __float__ = _refuse_value("float()")
-    __int__ = _refuse_value("int()")
-    __complex__ = _refuse_value("complex()")
-    __index__ = _refuse_value("Use as an index")
-    item = _refuse_value(".item()")
-    tolist = _refuse_value(".tolist()")
+    __bool__ = _refuse_value("Python control flow (if, while, and, or, bool())", bool)
+    __float__ = _refuse_value("float()", float)
+    __int__ = _refuse_value("int()", int)
+    __complex__ = _refuse_value("complex()", complex)
+    __index__ = _refuse_value("Use as an index", operator.index)
+    item = _refuse_value(".item()", lambda v, *a: v.item(*a))
+    tolist = _refuse_value(".tolist()", lambda v: v.tolist())
+
+
+_array_guarded = _refuse_value("np.asarray / np.array", _as_array)
 
 
 class SymbolicTrace(Trace):
@@ -214,13 +250,32 @@ class SymbolicTrace(Trace):
         ('exp', (3,))
     """
 
-    __slots__ = ("eqns", "consts", "_const_ids")
+    __slots__ = ("eqns", "consts", "_const_ids", "concrete", "guards", "_evaluated")
 
     def __init__(self):
         super().__init__()
         self.eqns = []
         self.consts = {}
         self._const_ids = {}  # id(array) -> Var
+        # guarded tracing (compile): Var -> value on the example arguments,
+        # filled lazily; None for plain tracing, which knows no values
+        self.concrete = None
+        self.guards = []
+        self._evaluated = 0  # equations whose values are in `concrete`
+
+    def value_of(self, var):
+        """The value of `var` on the example arguments (guarded tracing):
+        the equations recorded so far are evaluated once, lazily."""
+        env = self.concrete
+        while var not in env and self._evaluated < len(self.eqns):
+            _evaluate(self.eqns[self._evaluated], env)
+            self._evaluated += 1
+        return env[var]
+
+    def add_guard(self, var, kind, expected, where):
+        """Record a decision the trace specialised on (see graph.guards)."""
+        from .guards import Guard
+        self.guards.append(Guard(var, kind, expected, where))
 
     def new_input(self, var):
         return SymbolicBox(var, self)
@@ -246,6 +301,8 @@ class SymbolicTrace(Trace):
             var = Var("c", array.shape, array.dtype)
             self._const_ids[id(array)] = var
             self.consts[var] = array
+            if self.concrete is not None:
+                self.concrete[var] = array
         return var
 
     def _read_param(self, value):
@@ -260,13 +317,51 @@ class SymbolicTrace(Trace):
     def process(self, prim, args, params):
         inputs = [self.read(a) for a in args]
         params = {k: self._read_param(p) for k, p in params.items()}
-        specs, container = infer_outputs(prim, inputs, params)
+        ans = None
+        try:
+            specs, container = infer_outputs(prim, inputs, params)
+        except Exception:
+            if self.concrete is None:
+                raise
+            # guarded tracing: the shapes this path has on the example
+            # arguments (a value-dependent shape, or operands that only
+            # make sense together, like a mask and the values it scatters)
+            ans, specs, container = self._run_concrete(prim, inputs, params)
         outputs = [Var(prim.name, shape, dtype) for shape, dtype in specs]
-        self.eqns.append(Eqn(prim, inputs, outputs, params, multiple=container is not None))
+        eqn = Eqn(prim, inputs, outputs, params, multiple=container is not None)
+        self.eqns.append(eqn)
+        if ans is not None:
+            self.concrete.update(zip(outputs, ans) if eqn.multiple else [(outputs[0], ans)])
+            self._evaluated = len(self.eqns)
+            where = user_line()
+            for v in outputs:
+                self.add_guard(v, "shape", v.shape, where)
         boxes = [SymbolicBox(v, self) for v in outputs]
         if container is None:
             return boxes[0]
         return container(*boxes) if hasattr(container, "_fields") else container(boxes)
+
+    def _run_concrete(self, prim, inputs, params):
+        """(result, output specs, container) of prim on the example values."""
+        env = self.concrete
+        while self._evaluated < len(self.eqns):
+            _evaluate(self.eqns[self._evaluated], env)
+            self._evaluated += 1
+        ans = _apply(prim, inputs, params, env)
+        if prim.multiple_results or isinstance(ans, (tuple, list)):
+            return list(ans), [(np.shape(a), np.result_type(a)) for a in ans], type(ans)
+        return ans, [(np.shape(ans), np.result_type(ans))], None
+
+
+def _apply(prim, inputs, params, env):
+    val = lambda a: env[a] if isinstance(a, Var) else a.value  # noqa: E731
+    params = {k: substitute(p, env) for k, p in params.items()}
+    return prim.impl(*[val(a) for a in inputs], **params)
+
+
+def _evaluate(eqn, env):
+    ans = _apply(eqn.prim, eqn.inputs, eqn.params, env)
+    env.update(zip(eqn.outputs, ans) if eqn.multiple else [(eqn.outputs[0], ans)])
 
 
 # --------------------------------------------------------------------------
@@ -316,6 +411,10 @@ def infer_outputs(prim, inputs, params):
         key = None
     if key is not None and key in _infer_cache:
         return _infer_cache[key]
+    shapes_of = getattr(prim, "output_shapes", None)  # a primitive that states its shapes
+    if shapes_of is not None:
+        return shapes_of([(np.shape(a.value), np.result_type(a.value)) if isinstance(a, Lit)
+                          else (a.shape, a.dtype) for a in inputs], params)
     try:
         result = _run_on_examples(prim, inputs, params, attempt=0)
     except Exception as first:
@@ -367,7 +466,7 @@ def is_traced_leaf(leaf):
     return isinstance(leaf, (np.ndarray, np.generic, float, complex)) and not isinstance(leaf, bool)
 
 
-def trace(fun, *example_args):
+def trace(fun, *example_args, guarded=False):
     """The graph of `fun` at the shapes and dtypes of `example_args`.
 
     Arguments may be nested tuples, lists and dicts; their array leaves
@@ -386,17 +485,22 @@ def trace(fun, *example_args):
     leaves, in_tree = tree_flatten(list(example_args))
     names = _leaf_names(fun, example_args)
     t = SymbolicTrace()
+    if guarded:
+        t.concrete = {}
     inputs, boxed = [], []
     for leaf, name in zip(leaves, names):
         if is_traced_leaf(leaf):
             var = Var(name, np.shape(leaf), np.result_type(leaf))
             inputs.append(var)
+            if guarded:  # as compiled programs receive it (see compile._strong)
+                t.concrete[var] = np.float64(leaf) if type(leaf) is float else leaf
             leaf = t.new_input(var)
         boxed.append(leaf)
     out = fun(*tree_unflatten(in_tree, boxed))
     out_leaves, out_tree = tree_flatten(out)
     outputs = [t.read(o) for o in out_leaves]
-    return Graph(inputs, t.eqns, outputs, t.consts, in_tree, out_tree)
+    graph = Graph(inputs, t.eqns, outputs, t.consts, in_tree, out_tree)
+    return (graph, t.guards) if guarded else graph
 
 
 def _leaf_names(fun, args):

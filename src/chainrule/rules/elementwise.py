@@ -5,6 +5,16 @@ of its output with respect to each argument, as a function of the arguments
 `x`, `y` and the output `ans` (see `chainrule.core.primitive.elementwise`).
 JVP is `t * partial`, VJP is `g * partial` reduced to the argument's shape.
 
+Complex numbers follow one convention (docs/complex.md): C is R^2, a JVP is
+the real-linear map on (real, imaginary) parts and a VJP its transpose under
+the pairing Re(sum(a * b)). Holomorphic ufuncs (exp, sin, multiply...) need
+nothing special: `t * f'(z)` and `g * f'(z)` are already that map and its
+transpose. The non-holomorphic ones (absolute, sign, real, imag, conjugate,
+angle) have rules of their own below, which check the dtype and leave real
+input on the plain path. A cotangent of a real value may carry a meaningless
+imaginary part (from a real value multiplied by a complex constant); rules
+whose output is real and input complex use only its real part.
+
 Ties in maximum/minimum split the derivative evenly between the arguments
 (the mean of the one-sided derivatives). abs, sign-like and rounding
 functions use the derivative 0 at their kinks and steps: floor, ceil, trunc,
@@ -17,7 +27,8 @@ import operator
 import numpy as np
 
 from ..core.primitive import (
-    UFUNCS, Primitive, elementwise, implements, linear, nondifferentiable, register_ufunc,
+    UFUNCS, Primitive, elementwise, implements, is_complex, linear, nondifferentiable,
+    register_ufunc,
 )
 
 LN2 = np.log(2.0)
@@ -27,6 +38,18 @@ LN10 = np.log(10.0)
 def _balanced_greater(x, y):
     """d max(x, y) / dx: 1 where x wins, 1/2 at ties, 0 where y wins."""
     return (x > y) + 0.5 * (x == y)
+
+
+def _power_dx(x, y):
+    """d x**y / dx = y x**(y-1), and 0 where y == 0 (x**0 is constant 1, even
+    at x = 0 where x**-1 is infinite)."""
+    if type(y) in (int, float) or isinstance(y, np.generic):  # a constant exponent
+        if y == 0:
+            return 0.0
+        if type(x) is float:  # Python raises on 0.0 ** negative; NumPy gives inf
+            return y * np.power(x, y - 1)
+        return y * x ** (y - 1)
+    return np.where(y == 0, 0.0, y * x ** (y - 1))
 
 
 def _log_or_zero(x):
@@ -41,7 +64,7 @@ DIFFERENTIABLE = {
     np.subtract:    ("subtract", operator.sub, 1, -1),
     np.multiply:    ("multiply", operator.mul, lambda y: y, lambda x: x),
     np.divide:      ("divide", operator.truediv, lambda y: 1 / y, lambda y, ans: -ans / y),
-    np.power:       ("power", operator.pow, lambda x, y: y * x ** (y - 1),
+    np.power:       ("power", operator.pow, _power_dx,
                      lambda x, ans: ans * _log_or_zero(x)),
     np.float_power: ("float_power", np.float_power, lambda x, y: y * np.float_power(x, y - 1),
                      lambda x, ans: ans * _log_or_zero(x)),
@@ -70,7 +93,9 @@ DIFFERENTIABLE = {
     np.cosh:        ("cosh", np.cosh, lambda x: np.sinh(x)),
     np.tanh:        ("tanh", np.tanh, lambda ans: 1 - np.square(ans)),
     np.arcsinh:     ("arcsinh", np.arcsinh, lambda x: 1 / np.sqrt(np.square(x) + 1)),
-    np.arccosh:     ("arccosh", np.arccosh, lambda x: 1 / np.sqrt(np.square(x) - 1)),
+    # sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the same for real x > 1, and
+    # the right branch for complex x with a negative real part
+    np.arccosh:     ("arccosh", np.arccosh, lambda x: 1 / (np.sqrt(x - 1) * np.sqrt(x + 1))),
     np.arctanh:     ("arctanh", np.arctanh, lambda x: 1 / (1 - np.square(x))),
     np.arctan2:     ("arctan2", np.arctan2, lambda x, y: y / (np.square(x) + np.square(y)),
                      lambda x, y: -x / (np.square(x) + np.square(y))),
@@ -93,6 +118,8 @@ DIFFERENTIABLE = {
     np.fmod:        ("fmod", np.fmod, 1, lambda x, y: -np.trunc(x / y)),
     np.copysign:    ("copysign", np.copysign, lambda x, ans: np.sign(x) * np.sign(ans), None),
     np.ldexp:       ("ldexp", np.ldexp, lambda y: np.exp2(y), None),
+    # the next float towards y: x plus a step far below any difference quotient
+    np.nextafter:   ("nextafter", np.nextafter, 1, None),
 }
 
 NONDIFFERENTIABLE = [
@@ -101,12 +128,12 @@ NONDIFFERENTIABLE = [
     np.isnan, np.isinf, np.isfinite, np.signbit,
     np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
     np.left_shift, np.right_shift, np.gcd, np.lcm,
-    np.spacing, np.nextafter,
+    np.spacing,
 ]
 
 # Piecewise constant: derivative zero wherever it exists.
 PIECEWISE_CONSTANT = [
-    np.floor, np.ceil, np.trunc, np.rint, np.sign, np.floor_divide, np.heaviside,
+    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.heaviside,
 ]
 # fmt: on
 
@@ -133,6 +160,63 @@ equal_p = UFUNCS[np.equal]
 not_equal_p = UFUNCS[np.not_equal]
 
 
+# ---- non-holomorphic ufuncs: their own rules on complex input ----
+def _over_abs(x, ans):
+    """conj(x) / |x|, taken as 0 at x = 0 (where |x| has no derivative)."""
+    return np.conjugate(x) / np.where(ans == 0, 1.0, ans)
+
+
+def _complex_aware(prim, complex_jvp, complex_vjp):
+    """Give elementwise `prim` (rules for real input) rules for complex input:
+    complex_jvp(t, x, ans) and complex_vjp(g, x, ans). Real input keeps the
+    elementwise fast path; the test is one dtype lookup."""
+    real_jvp, real_vjp_of = prim.jvp, prim.vjp_of[0]
+    prim.save = lambda args, ans, params: (args[0], ans)
+
+    def jvp(tangents, args, ans, params):
+        if tangents[0] is not None and is_complex(args[0]):
+            return complex_jvp(tangents[0], args[0], ans)
+        return real_jvp(tangents, args, ans, params)
+
+    def vjp_of(g, res):
+        x, ans = res
+        return complex_vjp(g, x, ans) if is_complex(x) else real_vjp_of(g, res)
+
+    prim.jvp = jvp
+    prim.vjp_of = (vjp_of,)
+    prim.vjp = lambda g, res, params, which: [vjp_of(g, res)]
+    return prim
+
+
+# |z|: d|z| = Re(conj(z) dz) / |z|; the cotangent of z is Re(g) conj(z) / |z|.
+_complex_aware(
+    _primitives["absolute"],
+    lambda t, x, ans: np.real(np.conjugate(x) * t) / np.where(ans == 0, 1.0, ans),
+    lambda g, x, ans: np.real(g) * _over_abs(x, ans))
+
+
+# sign(z) = z / |z| on complex input; piecewise constant (zero derivative) on
+# real input. With s = sign(z): ds = (dz - s Re(conj(s) dz)) / |z|, and the
+# cotangent of z is (g - Re(g s) conj(s)) / |z|.
+def _sign_jvp(tangents, args, ans, params):
+    (t,), (x,) = tangents, args
+    if t is None or not is_complex(x):
+        return None
+    r = np.abs(x)
+    return (t - ans * np.real(np.conjugate(ans) * t)) / np.where(r == 0, 1.0, r)
+
+
+def _sign_vjp(g, res, params, which):
+    (x,), ans = res
+    if not is_complex(x):
+        return [None]
+    r = np.abs(x)
+    return [(g - np.real(g * ans) * np.conjugate(ans)) / np.where(r == 0, 1.0, r)]
+
+
+sign_p = register_ufunc(np.sign, Primitive("sign", np.sign, _sign_jvp, _sign_vjp))
+
+
 # ---- complex parts and casts: linear maps ----
 # The conjugate of a real value is itself; on complex values conj is linear
 # over the reals and its transpose is conj again.
@@ -144,12 +228,30 @@ imag_p = linear("imag", np.imag, lambda g, shapes, params, which: (-1j * np.real
 
 @implements(np.real)
 def real(val):
-    return real_p(val)
+    """np.real: the real part (a real value is its own real part)."""
+    return real_p(val) if is_complex(val) else val
 
 
 @implements(np.imag)
 def imag(val):
-    return imag_p(val)
+    """np.imag: the imaginary part (of a real value: zero, a constant)."""
+    return imag_p(val) if is_complex(val) else np.zeros(np.shape(val), val.dtype)
+
+
+@implements(np.angle)
+def angle(z, deg=False):
+    """np.angle: arctan2(imag, real); piecewise constant (0 or pi) on real input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> complex(cr.grad(np.angle)(1j))  # d angle = Re(-i conj(z) dz) / |z|^2
+        (-1+0j)
+    """
+    if not is_complex(z):
+        from ..core.trace import raw
+        return np.angle(raw(z), deg)
+    a = np.arctan2(np.imag(z), np.real(z))
+    return a * (180 / np.pi) if deg else a
 
 
 def _astype(x, dtype):
@@ -158,7 +260,12 @@ def _astype(x, dtype):
 
 def _astype_vjp(g, res, params, which):
     (x,), _ = res
-    return (astype(g, np.result_type(x)),)
+    dtype = np.result_type(x)
+    if dtype.kind != "c" and is_complex(g):
+        g = np.real(g)  # a real input's cotangent is the real part
+    elif params["dtype"].kind != "c" and is_complex(g):
+        g = np.real(g)  # a cast to real keeps the real part: the transpose too
+    return (astype(g, dtype),)
 
 
 astype_p = Primitive(

@@ -24,7 +24,7 @@ import numpy as np
 from ..core.errors import MutationError, NonDifferentiableInputError, UnsupportedOptionError
 from ..core.primitive import FUNCTIONS, Primitive, implements, nondifferentiable
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
-from .shape import along, dtype_of, moveaxis, ndim, normalize_axes, ravel, shape
+from .shape import _holds_box, along, array_like, dtype_of, moveaxis, ndim, normalize_axes, ravel, shape
 
 
 class _ArraySlot:
@@ -124,6 +124,8 @@ def _index_parts(i):
         if dt.kind not in "iu":
             raise IndexError("arrays used as indices must be of integer (or boolean) type")
         return (i,)
+    if isinstance(i, list) and _holds_box(i):  # traced entries: one traced index array
+        return _index_parts(array_like(i))
     if isinstance(i, (list, np.ndarray)):
         i = np.asarray(i)
         if i.dtype == bool and i.ndim:

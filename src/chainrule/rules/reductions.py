@@ -106,9 +106,19 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=np.
 @implements(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=np._NoValue,
         mean=np._NoValue, correction=np._NoValue):
-    """np.std: the square root of np.var."""
-    return np.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
-                       correction=correction))
+    """np.std: the square root of np.var, with derivative 0 where the
+    variance is 0 (a size-1 axis, equal entries), as abs has at 0, rather
+    than the NaN of sqrt's infinite slope times a zero tangent.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.grad(lambda x: np.sum(np.std(x, axis=1)))(np.ones((2, 1)))
+        array([[0.],
+               [0.]])
+    """
+    v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    positive = v > 0
+    return np.where(positive, np.sqrt(np.where(positive, v, 1.0)), v * 0.0)  # NaN stays NaN
 
 
 @implements(np.nansum)

@@ -359,7 +359,23 @@ concatenate_p.linear = True
 
 
 def _as_arrays(arrays):
-    return [a if isinstance(a, (Box, np.ndarray)) else np.asarray(a) for a in arrays]
+    return [a if isinstance(a, (Box, np.ndarray)) else array_like(a) for a in arrays]
+
+
+def array_like(a):
+    """np.asarray(a) where a nested list may hold traced values (stacked).
+
+    Example:
+        >>> array_like([[1.0, 2.0], [3.0, 4.0]]).shape
+        (2, 2)
+    """
+    if isinstance(a, (list, tuple)) and _holds_box(a):
+        return np.stack([array_like(e) for e in a])
+    return a if isinstance(a, Box) else np.asarray(a)
+
+
+def _holds_box(a):
+    return any(isinstance(e, Box) or (isinstance(e, (list, tuple)) and _holds_box(e)) for e in a)
 
 
 @implements(np.concatenate)

@@ -1,8 +1,10 @@
 """scipy.linalg on traced values: `from chainrule.scipy import linalg`.
 
-cho_factor, cho_solve, solve_triangular, expm, logm, sqrtm and cholesky are
-differentiable (and equal to SciPy's on plain arrays); solve, inv, det, eigh,
-svd and norm map to their numpy.linalg rules; any other name is SciPy's own.
+cho_factor, cho_solve, solve_triangular, expm, logm, sqrtm, cholesky,
+solve_sylvester, solve_continuous_lyapunov, solve_banded, lu, lu_factor and
+lu_solve are differentiable (and equal to SciPy's on plain arrays); solve,
+inv, det, eigh, svd and norm map to their numpy.linalg rules; any other name
+is SciPy's own.
 
 Matrix functions f (expm, logm, sqrtm) share one rule: the derivative of f at
 A along E is the top-right block of f([[A, E], [0, A]]) (the Frechet
@@ -12,11 +14,12 @@ derivative), and its adjoint is the same with A^T in place of A.
 import numpy as np
 import scipy.linalg as _sl
 
-from ..complex_step import ComplexStepArray
+from ..complex_step import ComplexStepArray, _wrap
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from ..rules.linalg import _T, _col, solve_triangular_p
+from ._linalg_solvers import lu_p, solve_banded_p, solve_sylvester_p
 
 
 def _traced(*values):
@@ -34,11 +37,31 @@ def _frechet(prim, a, e):
     return top @ prim(big) @ _T(bottom)
 
 
+def _on_branch_cut(name, a):
+    """A NoRuleError for a second derivative of sqrtm/logm at a matrix with
+    an eigenvalue on the negative real axis. There the principal branch is not
+    analytic, and the Frechet block matrix of the second order repeats those
+    eigenvalues: SciPy's Schur recurrence then takes square roots on both
+    sides of the cut and divides by their sum, near 0 (values like 1e13)."""
+    if name == "expm" or not isinstance(a, Box) or not isinstance(raw(a), np.ndarray):
+        return  # first order, or values unknown while compiling
+    w = np.linalg.eigvals(raw(a))
+    scale = np.max(np.abs(w), initial=0.0)
+    if np.any((w.real <= 0) & (np.abs(w.imag) <= 1e-12 * scale)):
+        raise NoRuleError(
+            f"second derivatives of {name} at a matrix with an eigenvalue on the negative "
+            f"real axis (the principal branch cut of {name}) are not computed reliably; "
+            "chainrule refuses them rather than return a wrong value. First derivatives "
+            "are exact there.")
+
+
 def _matrix_function(name, impl):
     def jvp(tangents, args, ans, params):
+        _on_branch_cut(name, args[0])
         return _frechet(prim, args[0], tangents[0])
 
     def vjp(g, a, params, which):
+        _on_branch_cut(name, a)
         return [_frechet(prim, _T(a), g)]
 
     prim = Primitive(name, impl, jvp, vjp, save=lambda args, ans, params: args[0])
@@ -107,8 +130,17 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False,
                           "differentiates trans=0 ('N') and 1 ('T') only")
     params = dict(trans=_TRANS[trans], lower=bool(lower), unit_diagonal=bool(unit_diagonal))
     if np.ndim(b) == 1:
-        return np.squeeze(solve_triangular_p(a, _col(b), **params), -1)
-    return solve_triangular_p(a, b, **params)
+        out = np.squeeze(solve_triangular_p(a, _col(b), **params), -1)
+    else:
+        out = solve_triangular_p(a, b, **params)
+    return _keep_complex_step(out, a, b)
+
+
+def _keep_complex_step(out, *args):
+    """A triangular solve is holomorphic (substitution, no conjugate): its complex
+    result is the complex step's, marked as such again (SciPy returns a plain array)."""
+    steps = [x for x in args if isinstance(x, ComplexStepArray)]
+    return _wrap(out, steps[0]._tag) if steps and not isinstance(out, Box) else out
 
 
 # ---- Cholesky ----
@@ -143,7 +175,14 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     if not _traced(c, b):
         return _sl.cho_solve(c_and_lower, b, overwrite_b, check_finite)
-    # A = L L^T: x = L^-T (L^-1 b);  A = U^T U: x = U^-1 (U^-T b).
+    # A = L L^H: x = L^-H (L^-1 b);  A = U^H U: x = U^-1 (U^-H b), with
+    # M^-H y = conj(M^-T conj(y)) for complex factors.
+    if np.iscomplexobj(raw(c)):
+        if lower:
+            y = solve_triangular(c, b, trans=0, lower=True)
+            return np.conj(solve_triangular(c, np.conj(y), trans=1, lower=True))
+        y = np.conj(solve_triangular(c, np.conj(b), trans=1, lower=False))
+        return solve_triangular(c, y, trans=0, lower=False)
     y = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
     return solve_triangular(c, y, trans=1 if lower else 0, lower=lower)
 
@@ -196,6 +235,129 @@ def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):
     if not _traced(a):
         return _sl.norm(a, ord, axis, keepdims, check_finite)
     return np.linalg.norm(a, ord, axis, keepdims)
+
+
+# ---- Sylvester and Lyapunov equations, banded systems, LU ----
+def solve_sylvester(a, b, q):
+    """X solving A X + X B = Q (scipy.linalg.solve_sylvester), differentiable in a, b, q.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.grad(lambda q: np.sum(solve_sylvester(np.eye(2), np.eye(2), q)))(np.ones((2, 2)))
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
+    if not _traced(a, b, q):
+        return _sl.solve_sylvester(a, b, q)
+    return solve_sylvester_p(a, b, q)
+
+
+def solve_continuous_lyapunov(a, q):
+    """X solving A X + X A^H = Q (scipy.linalg.solve_continuous_lyapunov): a
+    Sylvester equation with B = A^H.
+
+    Example:
+        >>> float(solve_continuous_lyapunov(np.array([[-1.0]]), np.array([[-2.0]]))[0, 0])
+        1.0
+    """
+    if not _traced(a, q):
+        return _sl.solve_continuous_lyapunov(a, q)
+    ah = _T(np.conj(a)) if _is_complex(a) else _T(a)
+    return solve_sylvester_p(a, ah, q)
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """x solving A x = b for A in banded storage ab[u + i - j, j] = A[i, j]
+    (scipy.linalg.solve_banded); differentiable in ab and b.
+
+    Example:
+        >>> import chainrule as cr
+        >>> ab = np.array([[0.0, 1.0], [2.0, 2.0], [1.0, 0.0]])  # [[2, 1], [1, 2]]
+        >>> cr.grad(lambda b: np.sum(solve_banded((1, 1), ab, b)))(np.ones(2))
+        array([0.33333333, 0.33333333])
+    """
+    if not _traced(ab, b):
+        return _sl.solve_banded(l_and_u, ab, b, overwrite_ab, overwrite_b, check_finite)
+    lower, upper = (int(k) for k in l_and_u)
+    if np.shape(ab)[0] != lower + upper + 1:
+        raise ValueError(f"solve_banded: ab has {np.shape(ab)[0]} rows, (l, u) = "
+                         f"{(lower, upper)} needs {lower + upper + 1}")
+    return solve_banded_p(ab, b, lower=lower, upper=upper)
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """(P, L, U) with A = P L U (scipy.linalg.lu), differentiable for square
+    matrices (the pivoting is piecewise constant); (P L, U) with permute_l, P as
+    row indices with p_indices.
+
+    Example:
+        >>> import chainrule as cr
+        >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> cr.grad(lambda a: lu(a)[2][1, 1])(a)  # rows swapped: U[1, 1] = a01 - a00 a11 / a10
+        array([[-1.33333333,  1.        ],
+               [ 0.44444444, -0.33333333]])
+    """
+    if not _traced(a):
+        return _sl.lu(a, permute_l, overwrite_a, check_finite, p_indices)
+    shape = np.shape(a)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise NoRuleError(f"chainrule.scipy.linalg.lu differentiates square matrices only, "
+                          f"not shape {shape}")
+    p, l, u = lu_p(a)
+    if permute_l:
+        return p @ l, u
+    if p_indices:
+        return np.argmax(_raw(p), axis=0), l, u
+    return p, l, u
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """(lu, piv) as SciPy returns it: L's strict lower triangle and U in one
+    matrix, and the row interchanges; differentiable in a (square).
+
+    Example:
+        >>> import chainrule as cr
+        >>> f = lambda a: np.sum(lu_solve(lu_factor(a), np.ones(2)))
+        >>> cr.grad(f)(2 * np.eye(2))
+        array([[-0.25, -0.25],
+               [-0.25, -0.25]])
+    """
+    if not _traced(a):
+        return _sl.lu_factor(a, overwrite_a, check_finite)
+    _, l, u = lu(a)
+    piv = _sl.lu_factor(_raw(a))[1]  # the same LAPACK getrf: the pivots of lu_p's P
+    return np.tril(l, -1) + u, piv
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """x solving A x = b (trans=0) or A^T x = b (trans=1) from lu_factor(A)."""
+    lu_, piv = lu_and_piv
+    if not _traced(lu_, b):
+        return _sl.lu_solve(lu_and_piv, b, trans, overwrite_b, check_finite)
+    if trans not in (0, 1, "N", "T"):
+        raise NoRuleError(f"lu_solve(trans={trans!r}) conjugates; chainrule differentiates "
+                          "trans=0 and 1 only")
+    perm = np.arange(np.shape(lu_)[0])
+    for i, k in enumerate(piv):  # LAPACK's interchanges, in order: P^T b = b[perm]
+        perm[i], perm[k] = perm[k], perm[i]
+    if trans in (0, "N"):  # x = U^-1 L^-1 P^T b
+        y = solve_triangular(lu_, b[perm], lower=True, unit_diagonal=True)
+        return solve_triangular(lu_, y)
+    # A^T = U^T L^T P^T: x = P L^-T U^-T b
+    y = solve_triangular(lu_, solve_triangular(lu_, b, trans=1), trans=1, lower=True,
+                         unit_diagonal=True)
+    return y[np.argsort(perm)]
+
+
+def _raw(x):
+    return np.asarray(raw(x.real) if isinstance(x, ComplexStepArray) else raw(x))
+
+
+def _is_complex(x):
+    """Complex data (a complex-step array stands for a real value)."""
+    if isinstance(x, ComplexStepArray):
+        return False
+    return np.dtype(getattr(raw(x), "dtype", None) or np.result_type(raw(x))).kind == "c"
 
 
 def __getattr__(name):

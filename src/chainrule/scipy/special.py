@@ -2,7 +2,7 @@
 
 Importing this module registers SciPy's special-function ufuncs, so that
 `scipy.special.erf(x)` on a traced x works unchanged: each is one line, the
-local partial derivative per argument (as in `chainrule.rules.elementwise`).
+local partial derivative per argument, in `chainrule.scipy.special_rules`.
 polygamma, logsumexp, softmax and log_softmax are Python functions in SciPy;
 here they are a primitive (polygamma) and compositions (the others, stable
 by shifting with the maximum, which carries no derivative). Any other name
@@ -12,74 +12,50 @@ is SciPy's own.
 import numpy as np
 import scipy.special as sc
 
-from ..complex_step import ComplexStepArray
-from ..core.primitive import Primitive, elementwise, register_ufunc
+from .. import complex_step
+from ..complex_step import ComplexStepArray, ComplexStepError
+from ..core.primitive import elementwise, nondifferentiable, register_ufunc
 from ..core.trace import Box, raw
+from ..rules import ufunc_methods
+from .special_rules import (MULTI_OUTPUT_RULES, PIECEWISE_CONSTANT, UFUNC_RULES, multi_output,
+                            polygamma, polygamma_p)  # noqa: F401
 
 # cs_jvp's arrays take the compositions too: SciPy's logsumexp takes moduli
 _TRACED = (Box, ComplexStepArray)
 
-_SQRT_PI = np.sqrt(np.pi)
-_SQRT_2PI = np.sqrt(2 * np.pi)
-
-
-def _dpolygamma(n, x):
-    return polygamma(n + 1, x)
-
-
-# polygamma(n, x) = d^n/dx^n digamma(x); n is static.
-polygamma_p = Primitive(
-    "polygamma", lambda x, n: sc.polygamma(n, x),
-    jvp=lambda tangents, args, ans, params: tangents[0] * _dpolygamma(params["n"], args[0]),
-    vjp=lambda g, res, params, which: [g * _dpolygamma(params["n"], res[0][0])])
-
-
-def polygamma(n, x):
-    """scipy.special.polygamma; differentiable in x (n is an integer order).
-
-    Example:
-        >>> import chainrule as cr
-        >>> round(float(cr.grad(lambda x: polygamma(0, x))(1.0)), 12)  # pi^2 / 6
-        1.644934066848
-    """
-    if isinstance(n, Box):
-        n = raw(n)
-    return polygamma_p(x, n=n)
-
-
-# fmt: off
-DIFFERENTIABLE = {
-    # ufunc:       (name, partial per argument...)
-    sc.gamma:      ("gamma", lambda x, ans: ans * sc.digamma(x)),
-    sc.gammaln:    ("gammaln", lambda x: sc.digamma(x)),
-    sc.digamma:    ("digamma", lambda x: polygamma(1, x)),
-    sc.beta:       ("beta", lambda x, y, ans: ans * (sc.digamma(x) - sc.digamma(x + y)),
-                    lambda x, y, ans: ans * (sc.digamma(y) - sc.digamma(x + y))),
-    sc.betaln:     ("betaln", lambda x, y: sc.digamma(x) - sc.digamma(x + y),
-                    lambda x, y: sc.digamma(y) - sc.digamma(x + y)),
-    sc.erf:        ("erf", lambda x: 2 / _SQRT_PI * np.exp(-x * x)),
-    sc.erfc:       ("erfc", lambda x: -2 / _SQRT_PI * np.exp(-x * x)),
-    sc.erfcx:      ("erfcx", lambda x, ans: 2 * x * ans - 2 / _SQRT_PI),
-    sc.erfinv:     ("erfinv", lambda ans: _SQRT_PI / 2 * np.exp(ans * ans)),
-    sc.erfcinv:    ("erfcinv", lambda ans: -_SQRT_PI / 2 * np.exp(ans * ans)),
-    sc.ndtr:       ("ndtr", lambda x: np.exp(-x * x / 2) / _SQRT_2PI),
-    sc.log_ndtr:   ("log_ndtr", lambda x, ans: np.exp(-x * x / 2 - ans) / _SQRT_2PI),
-    sc.ndtri:      ("ndtri", lambda ans: _SQRT_2PI * np.exp(ans * ans / 2)),
-    sc.expit:      ("expit", lambda ans: ans * (1 - ans)),
-    sc.log_expit:  ("log_expit", lambda x: sc.expit(-x)),
-    sc.logit:      ("logit", lambda x: 1 / (x * (1 - x))),
-    sc.xlogy:      ("xlogy", lambda y: np.log(y), lambda x, y: x / y),
-    sc.xlog1py:    ("xlog1py", lambda y: np.log1p(y), lambda x, y: x / (1 + y)),
-    sc.entr:       ("entr", lambda x: -np.log(x) - 1),
-    sc.i0:         ("i0", lambda x: sc.i1(x)),
-    sc.i1:         ("i1", lambda x, ans: sc.i0(x) - ans / x),              # x != 0
-    sc.i0e:        ("i0e", lambda x, ans: sc.i1e(x) - np.sign(x) * ans),
-    sc.i1e:        ("i1e", lambda x, ans: sc.i0e(x) - ans * (np.sign(x) + 1 / x)),  # x != 0
-}
-# fmt: on
-
-for _ufunc, (_name, *_partials) in DIFFERENTIABLE.items():
+for _ufunc, (_name, *_partials) in UFUNC_RULES.items():
     register_ufunc(_ufunc, elementwise(_name, _ufunc, *_partials))
+for _ufunc, (_name, *_derivatives) in MULTI_OUTPUT_RULES.items():
+    register_ufunc(_ufunc, multi_output(_name, _ufunc, *_derivatives))
+for _ufunc, _name in PIECEWISE_CONSTANT.items():
+    register_ufunc(_ufunc, nondifferentiable(_name, _ufunc))
+ufunc_methods.install()  # .outer, .reduce... of the binary ones
+
+
+def _no_complex_step(ufunc, why):
+    def rule(*args, **kwargs):
+        raise ComplexStepError(f"scipy.special.{ufunc.__name__} has no complex-step form: {why}; "
+                               "use cr.jvp.")
+    return rule
+
+
+_ROUNDED = "its complex version loses an imaginary part of size h to rounding"
+
+# Complex loops that are not the continuation of the real function.
+for _ufunc, _why in {
+    sc.ive: "it scales by exp(-|Re z|), which is not holomorphic",
+    # AMOS's complex Bessel functions (and expi, hyp0f1 at x < 0) are accurate
+    # relative to |f|, so an imaginary part of 1e-20 |f| is lost in rounding
+    sc.jv: _ROUNDED, sc.yv: _ROUNDED, sc.iv: _ROUNDED, sc.kv: _ROUNDED,
+    sc.jve: _ROUNDED, sc.yve: _ROUNDED, sc.kve: _ROUNDED,
+    sc.expi: _ROUNDED, sc.hyp0f1: _ROUNDED, sc.sici: _ROUNDED, sc.shichi: _ROUNDED,
+    sc.hankel1: "it is complex-valued for real input",
+    sc.hankel2: "it is complex-valued for real input",
+    sc.hankel1e: "it is complex-valued for real input",
+    sc.hankel2e: "it is complex-valued for real input",
+    sc.wofz: "it is complex-valued for real input",
+}.items():
+    complex_step.UFUNC_RULES.setdefault(_ufunc, _no_complex_step(_ufunc, _why))
 
 
 def _shift(a, axis):
@@ -101,8 +77,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     m = _shift(a, axis)
     e = np.exp(a - m) if b is None else b * np.exp(a - m)
     total = np.sum(e, axis=axis, keepdims=True)
-    sign = np.sign(raw(total))
-    out = np.log(total * sign if return_sign else total) + m
+    if return_sign and np.iscomplexobj(raw(total)):
+        sign = np.sign(total)  # the phase: differentiable, as log|total|
+        out = np.log(np.abs(total)) + np.real(m)
+    else:
+        sign = np.sign(raw(total))  # +-1: piecewise constant
+        out = np.log(total * sign if return_sign else total) + m
     if not keepdims:
         axes = tuple(range(np.ndim(out))) if axis is None else axis
         out, sign = np.squeeze(out, axes), np.squeeze(sign, axes)

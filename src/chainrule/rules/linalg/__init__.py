@@ -7,9 +7,12 @@ triangular matrix handed to np.linalg.solve) are solved by substitution
 with SciPy's LAPACK wrapper when SciPy is installed (O(n^2) per right-hand
 side, no factorisation); without SciPy, by np.linalg.solve (same result).
 Each rule is derived from the matrix differential (the maths is in the
-comment above it); rules use solves rather than explicit inverses and pure
-transposes `_T`, never conjugates: on complex input they are the holomorphic
-extension of the real rules (what complex step through reverse mode needs).
+comment above it); rules use solves rather than explicit inverses. Complex
+input follows docs/complex.md (C as R^2, VJPs transposed under Re(sum(a*b))):
+the holomorphic rules (solve, inv, det) use pure transposes `_T`; the
+Hermitian and unitary ones (cholesky, eigh, qr, svd, pinv, slogdet's sign)
+conjugate (`_H`, `_conj`) only for genuinely complex values, so a complex
+step through reverse mode still sees the continuation of the real rules.
 
 Decompositions of symmetric matrices read one triangle of their input, as
 LAPACK does (cholesky the lower one, eigh the one UPLO names): their

@@ -17,8 +17,9 @@ from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements, nondifferentiable
 from .solves import _trisolve, solve_triangular_p
-from .stacks import (_T, _col, _diag, _diag_matrix, _from_triangle, _half_diagonal_tri,
-                     _result, _row, _to_triangle, _tril, _triu)
+from ...core.primitive import is_complex
+from .stacks import (_H, _T, _col, _conj, _diag, _diag_matrix, _from_triangle,
+                     _half_diagonal_tri, _result, _row, _to_triangle, _tril, _triu)
 
 
 class DegenerateWarning(RuntimeWarning):
@@ -67,16 +68,18 @@ def _no_full_uv(name, fix):
         f"arbitrary basis with no derivative; {fix}.")
 
 
-# cholesky: A = L L^T from the lower triangle of A (S = what LAPACK reads).
-# dL = L Phi(L^-1 dS L^-T), Phi = lower triangle with the diagonal halved;
-# gS = L^-T Phi(L^T g) L^-1, then gA = the adjoint of reading the triangle.
+# cholesky: A = L L^H from the lower triangle of A (S = what LAPACK reads).
+# dL = L Phi(L^-1 dS L^-H), Phi = lower triangle with the diagonal halved;
+# gS = L^-T Phi(L^T g) conj(L)^-1, then gA = the adjoint of reading the
+# triangle. (Complex: the transposes of products stay plain, docs/complex.md;
+# only L^-H, from the Hermitian S, conjugates.)
 def _phi(x):
     return x * _half_diagonal_tri(np.shape(x)[-1])
 
 
 def _cholesky_jvp(tangents, args, ans, params):
     ds = _from_triangle(tangents[0], lower=True)
-    x = _trisolve(ans, _T(_trisolve(ans, ds)))  # L^-1 dS L^-T (dS symmetric)
+    x = _trisolve(ans, _H(_trisolve(ans, ds)))  # L^-1 dS L^-H (dS Hermitian)
     return ans @ _phi(x)
 
 
@@ -120,7 +123,7 @@ def _lower_over(p, l):
 
 
 def _cholesky_vjp(g, l, params, which):
-    s = _trisolve(l, _lower_over(_phi_lt_times(l, g), l), trans=1)  # L^-T Phi(L^T g) L^-1
+    s = _trisolve(l, _lower_over(_phi_lt_times(l, g), _conj(l)), trans=1)  # L^-T Phi(L^T g) conj(L)^-1
     return [_to_triangle(s, lower=True)]
 
 
@@ -152,21 +155,25 @@ def cholesky(a, /, *, upper=False):
 
 
 # --------------------------------------------------------------------------
-# eigh: A V = V diag(w), from one triangle (S). With P = V^T dS V:
-# dw = diag(P), dV = V (F o P), F_ij = 1/(w_j - w_i);
-# gS = V (diag(gw) + F o (V^T gV)) V^T.
+# eigh: A V = V diag(w), from one triangle (S). With P = V^H dS V:
+# dw = Re diag(P), dV = V (F o P), F_ij = 1/(w_j - w_i);
+# gS = conj(V) (diag(Re gw) + F o (V^T gV)) V^T.
+# Complex eigenvectors are fixed only up to a phase each; dV is the
+# derivative with Im diag(V^H dV) = 0 (as JAX), exact for every function
+# that does not depend on those phases (|V|, V diag(.) V^H, ...).
 def _eigh_jvp(tangents, args, ans, params):
     w, v = ans
-    p = _T(v) @ _from_triangle(tangents[0], params["UPLO"] == "L") @ v
-    return [_diag(p), v @ (_gap_inverse(w, "eigh", params["vectors"]) * p)]
+    p = _H(v) @ _from_triangle(tangents[0], params["UPLO"] == "L") @ v
+    dw = np.real(_diag(p)) if is_complex(p) else _diag(p)
+    return [dw, v @ (_gap_inverse(w, "eigh", params["vectors"]) * p)]
 
 
 def _eigh_vjp(g, ans, params, which):
     (w, v), (gw, gv) = ans, g
-    inner = _diag_matrix(gw)
+    inner = _diag_matrix(np.real(gw) if is_complex(gw) else gw)
     if not _is_zero(gv):
         inner = inner + _gap_inverse(w, "eigh", params["vectors"]) * (_T(v) @ gv)
-    return [_to_triangle(v @ inner @ _T(v), params["UPLO"] == "L")]
+    return [_to_triangle(_conj(v) @ inner @ _T(v), params["UPLO"] == "L")]
 
 
 eigh_p = Primitive(
@@ -207,15 +214,64 @@ def _svd_parts(ans, params):
     return u[..., :, :k], s, _T(vt[..., :k, :])
 
 
+# Complex A = U diag(s) V^H: with dP = U^H dA V, ds = Re diag(dP),
+# dU = U (F o (dP S + S dP^H) + (dP - dP^H)/2 o diag(1/s)) + (I - U U^H) dA V S^-1,
+# dV = V (F o (S dP + dP^H S)) + (I - V V^H) dA^H U S^-1  (as JAX: the phase of
+# each pair of singular vectors is free; the rule fixes Im diag(V^H dV) = 0, so
+# functions that do not depend on the phases, |U|, U S V^H..., are exact).
+def _svd_jvp_complex(t, a, ans, params):
+    m, n = np.shape(a)[-2:]
+    u, s, v = _svd_parts(ans, params)
+    v = _conj(v)  # _svd_parts gives vt transposed; V = vt^H
+    dp = _H(u) @ t @ v
+    f = _gap_inverse(s * s, "svd", params["vectors"])
+    inv_s = _diag_matrix(1 / s)
+    dss = dp * _row(s)
+    du = u @ (f * (dss + _H(dss)) + 0.5 * (dp - _H(dp)) * inv_s)
+    sds = _col(s) * dp
+    dv = v @ (f * (sds + _H(sds)))
+    if m > n:
+        du = du + (t @ v - u @ dp) / _row(s)
+    if n > m:
+        dv = dv + (_H(t) @ u - v @ _H(dp)) / _row(s)
+    return [du, np.real(_diag(dp)), _H(dv)]
+
+
+def _svd_vjp_complex(g, ans, params):
+    (gu, gs, gvt), (u, s, v) = g, _svd_parts(ans, params)
+    v = _conj(v)
+    m, n, k = np.shape(u)[-2], np.shape(v)[-2], np.shape(s)[-1]
+    gp = _diag_matrix(np.real(gs))
+    ga = 0
+    if not (_is_zero(gu) and _is_zero(gvt)):
+        if params["full_matrices"] and m != n:
+            if not (_is_zero(gu[..., :, k:]) and _is_zero(gvt[..., k:, :])):
+                raise _no_full_uv("svd", "use np.linalg.svd(a, full_matrices=False)")
+            gu, gvt = gu[..., :, :k], gvt[..., :k, :]
+        gv = _H(gvt)
+        f = _gap_inverse(s * s, "svd", params["vectors"])
+        gz = _T(u) @ gu
+        m1, m2 = f * gz, f * (_T(v) @ gv)
+        gn = gz * _diag_matrix(1 / s)
+        gp = gp + (m1 + _H(m1)) * _row(s) + _col(s) * (m2 + _H(m2)) + 0.5 * (gn - _H(gn))
+        if m > k:
+            ga = ((gu - _conj(u) @ (_T(u) @ gu)) / _row(s)) @ _T(v)
+        if n > k:
+            ga = _conj(u) @ _H((gv - _conj(v) @ (_T(v) @ gv)) / _row(s))
+    return _conj(u) @ gp @ _T(v) + ga
+
+
 def _svd_jvp(tangents, args, ans, params):
     (a,), (t,) = args, tangents
-    m, n = np.shape(a)[-2:]
     if params["hermitian"]:
         t = _from_triangle(t, lower=True)
+    if params["full_matrices"] and np.shape(a)[-2] != np.shape(a)[-1]:
+        raise _no_full_uv("svd", "use np.linalg.svd(a, full_matrices=False)")
+    if is_complex(a):
+        return _svd_jvp_complex(t, a, ans, params)
+    m, n = np.shape(a)[-2:]
     u, s, v = _svd_parts(ans, params)
     dp = _T(u) @ t @ v
-    if params["full_matrices"] and m != n:
-        raise _no_full_uv("svd", "use np.linalg.svd(a, full_matrices=False)")
     f = _gap_inverse(s * s, "svd", params["vectors"])
     du = u @ (f * (dp * _row(s) + _col(s) * _T(dp)))
     dv = v @ (f * (_col(s) * dp + _T(dp) * _row(s)))
@@ -227,6 +283,9 @@ def _svd_jvp(tangents, args, ans, params):
 
 
 def _svd_vjp(g, ans, params, which):
+    if is_complex(ans[0]):
+        ga = _svd_vjp_complex(g, ans, params)
+        return [_to_triangle(ga, lower=True) if params["hermitian"] else ga]
     (gu, gs, gvt), (u, s, v) = g, _svd_parts(ans, params)
     m, n, k = np.shape(u)[-2], np.shape(v)[-2], np.shape(s)[-1]
     gp = _diag_matrix(gs)
@@ -281,22 +340,28 @@ def svdvals(x, /):
 
 
 # --------------------------------------------------------------------------
-# qr (m >= n, reduced): A = Q R. With Y = dA R^-1, X = Q^T Y and
-# W = tril(X, -1) - tril(X, -1)^T (Q^T dQ, antisymmetric):
+# qr (m >= n, reduced): A = Q R. With Y = dA R^-1, X = Q^H Y and
+# W = tril(X, -1) - tril(X, -1)^H + i Im diag(X) (Q^H dQ, anti-Hermitian;
+# LAPACK's R has a real diagonal, so dR R^-1 has one too):
 # dQ = Q (W - X) + Y,  dR = (X - W) R.  The VJP transposes these steps.
 def _qr_jvp(tangents, args, ans, params):
     q, r = ans
     y = _T(solve_triangular_p(r, _T(tangents[0]), trans=1, lower=False, unit_diagonal=False))
-    x = _T(q) @ y
-    w = _tril(x, -1) - _T(_tril(x, -1))
+    x = _H(q) @ y
+    w = _tril(x, -1) - _H(_tril(x, -1))
+    if is_complex(x):
+        w = w + 1j * np.imag(x) * np.eye(np.shape(x)[-1])
     return [q @ (w - x) + y, (x - w) @ r]
 
 
 def _qr_vjp(g, ans, params, which):
     (gq, gr), (q, r) = g, ans
     gx = gr @ _T(r) - _T(q) @ gq
-    gx = gx + _tril(_T(gx) - gx, -1)  # through W, whose cotangent is -gx
-    gy = gq + q @ gx
+    if is_complex(q):
+        gx = gx + _tril(_H(gx) - gx, -1) - 1j * np.imag(gx) * np.eye(np.shape(gx)[-1])
+    else:
+        gx = gx + _tril(_T(gx) - gx, -1)  # through W, whose cotangent is -gx
+    gy = gq + _conj(q) @ gx
     return [_T(solve_triangular_p(r, _T(gy), trans=0, lower=False, unit_diagonal=False))]
 
 
@@ -309,7 +374,7 @@ _QR = type(np.linalg.qr(np.eye(1)))
 def qr(a, mode="reduced"):
     """np.linalg.qr on traced values (modes 'reduced', 'complete' and 'r').
 
-    A wide matrix (m < n) factors its first m columns, and R = Q^T A.
+    A wide matrix (m < n) factors its first m columns, and R = Q^H A.
 
     Example:
         >>> import chainrule as cr
@@ -326,5 +391,5 @@ def qr(a, mode="reduced"):
         q, r = qr_p(a)
     else:
         q, _ = qr_p(a[..., :, :m])
-        r = _triu(_T(q) @ a)
+        r = _triu(_H(q) @ a)
     return r if mode == "r" else _result(_QR, (q, r))

@@ -13,7 +13,7 @@ from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements
 from .decompositions import svdvals
 from .solves import inv_p, solve
-from .stacks import _T, _abs2, _col, _from_triangle, _to_triangle
+from .stacks import _H, _T, _abs2, _col, _conj, _from_triangle, _to_triangle
 
 
 @implements(np.linalg.matrix_power)
@@ -68,8 +68,9 @@ def _cutoff_inverse(s, rcond):
 
 
 # pinv, X = A^+ (constant rank; Golub & Pereyra 1973), with P = I - A X, Q = I - X A:
-# dX = -X dA X + X X^T dA^T P + Q dA^T X^T X,
-# gA = -X^T g X^T + P g^T X X^T + X^T X g^T Q.
+# dX = -X dA X + X X^H dA^H P + Q dA^H X^H X,
+# gA = -X^T g X^T + conj(P g^T X X^H) + conj(X^H X g^T Q)  (plain transposes
+# of the products, docs/complex.md; conj(.) from the transposes of dA^H).
 def _eye_like(x):
     return np.eye(np.shape(x)[-1])
 
@@ -83,16 +84,16 @@ def _pinv_read(a, params):
 
 def _pinv_jvp(tangents, args, ans, params):
     x, a, t = ans, _pinv_read(args[0], params), _pinv_read(tangents[0], params)
-    tt = _T(t)
+    tt = _H(t)
     p, q = _eye_like(a @ x) - a @ x, _eye_like(x @ a) - x @ a
-    return -(x @ t @ x) + x @ _T(x) @ tt @ p + q @ tt @ _T(x) @ x
+    return -(x @ t @ x) + x @ _H(x) @ tt @ p + q @ tt @ _H(x) @ x
 
 
 def _pinv_vjp(g, res, params, which):
     (a,), x = res
     a, gt = _pinv_read(a, params), _T(g)
     p, q = _eye_like(a @ x) - a @ x, _eye_like(x @ a) - x @ a
-    ga = -(_T(x) @ g @ _T(x)) + p @ gt @ x @ _T(x) + _T(x) @ x @ gt @ q
+    ga = -(_T(x) @ g @ _T(x)) + _conj(p @ gt @ x @ _H(x) + _H(x) @ x @ gt @ q)
     return [_to_triangle(ga, lower=True) if params["hermitian"] else ga]
 
 

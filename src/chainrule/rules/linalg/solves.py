@@ -10,7 +10,7 @@ import importlib.util
 
 import numpy as np
 
-from ...core.primitive import Primitive, implements
+from ...core.primitive import Primitive, implements, is_complex
 from ..batching import _solve_rule
 from .stacks import _T, _col, _result, _trace
 
@@ -116,6 +116,12 @@ def _solve_triangular(a, b, trans, lower, unit_diagonal):
     """op(T)^-1 b on plain stacks a (..., n, n), b (..., n, k) or (n,):
     LAPACK's trtrs through SciPy, matrix by matrix (older SciPy does not
     map over stacks); without SciPy, np.linalg.solve on the triangle."""
+    step = next((v for v in (a, b) if getattr(v, "_complex_step", False)), None)
+    if step is not None:  # keep a complex step a complex step (SciPy returns ndarrays)
+        out = _solve_triangular(np.asarray(a), np.asarray(b), trans, lower, unit_diagonal)
+        out = out.view(type(step))
+        out._tag = step._tag
+        return out
     a, b = np.asarray(a), np.asarray(b)
     if b.ndim == 1:
         return _solve_triangular(a, b[:, None], trans, lower, unit_diagonal)[..., 0]
@@ -175,13 +181,28 @@ det_p = Primitive(
     vjp=lambda g, res, params, which: [_col(_col(g * res[1])) * _T(inv_p(res[0][0]))])
 
 
-# slogdet: (sign, log|det|); the sign is piecewise constant.
-# d log|det| = tr(A^-1 dA);  gA = g A^-T.
+# slogdet: (sign, log|det|). With tau = tr(A^-1 dA): d log|det| = Re tau;
+# the sign is piecewise constant for real A, and d sign = i Im(tau) sign for
+# complex A. gA = gtau A^-T with gtau = Re(g_log) + i Im(g_sign sign).
+def _slogdet_jvp(tangents, args, ans, params):
+    tau = _trace(solve_p(args[0], tangents[0]))
+    if not is_complex(tau):
+        return [None, tau]
+    return [1j * np.imag(tau) * ans[0], np.real(tau)]
+
+
+def _slogdet_vjp(g, res, params, which):
+    a, sign = res
+    gsign, glog = g
+    gtau = glog
+    if is_complex(a):
+        gtau = np.real(glog) + 1j * np.imag(gsign * sign)
+    return [_col(_col(gtau)) * _T(inv_p(a))]
+
+
 slogdet_p = Primitive(
-    "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
-    jvp=lambda tangents, args, ans, params: [None, _trace(solve_p(args[0], tangents[0]))],
-    vjp=lambda g, a, params, which: [_col(_col(g[1])) * _T(inv_p(a))],
-    save=lambda args, ans, params: args[0], multiple_results=True)
+    "slogdet", lambda a: tuple(np.linalg.slogdet(a)), _slogdet_jvp, _slogdet_vjp,
+    save=lambda args, ans, params: (args[0], ans[0]), multiple_results=True)
 
 implements(np.linalg.inv)(lambda a: inv_p(a))
 implements(np.linalg.det)(lambda a: det_p(a))

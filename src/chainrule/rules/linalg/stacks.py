@@ -8,11 +8,21 @@ import functools
 
 import numpy as np
 
-from ...core.trace import raw
+from ...core.primitive import is_complex
 
 
 def _T(x):
     return np.swapaxes(x, -1, -2)
+
+
+def _conj(x):
+    """conj(x) for complex x; real x itself (no copy on the real path)."""
+    return np.conjugate(x) if is_complex(x) else x
+
+
+def _H(x):
+    """The conjugate transpose (the plain transpose of a real stack)."""
+    return _conj(np.swapaxes(x, -1, -2))
 
 
 def _col(v):
@@ -58,15 +68,25 @@ def _half_diagonal_tri(n):
 
 
 def _from_triangle(t, lower):
-    """The symmetric matrix a routine reading one triangle of t actually sees."""
+    """The symmetric (Hermitian) matrix a routine reading one triangle of t
+    actually sees; LAPACK reads only the real part of a complex diagonal."""
+    strict = _tril(t, -1) if lower else _triu(t, 1)
+    if is_complex(t):
+        n = np.shape(t)[-1]
+        return strict + _H(strict) + np.real(t) * np.eye(n)
     tri = _tril(t) if lower else _triu(t)
-    return tri + _T(_tril(t, -1) if lower else _triu(t, 1))
+    return tri + _T(strict)
 
 
 def _to_triangle(s, lower):
     """Adjoint of `_from_triangle`: a cotangent on the triangle read,
-    s_ij + s_ji below (above) the diagonal and s_ii on it."""
+    s_ij + s_ji below (above) the diagonal and s_ii on it (with conj(s_ji)
+    and Re(s_ii) for complex s)."""
     mask = _half_diagonal_tri(np.shape(s)[-1])
+    if is_complex(s):
+        n = np.shape(s)[-1]
+        strict = np.tri(n, k=-1) if lower else np.tri(n, k=-1).T
+        return (s + _H(s)) * strict + np.real(s) * np.eye(n)
     return (s + _T(s)) * (mask if lower else mask.T)
 
 
@@ -76,4 +96,5 @@ def _result(cls, items):
 
 
 def _abs2(x):
-    return x * x if np.result_type(raw(x)).kind != "c" else np.abs(x) ** 2
+    """|x|**2, smooth on complex x too (Re(x conj(x)), not abs(x)**2)."""
+    return np.real(x * np.conjugate(x)) if is_complex(x) else x * x

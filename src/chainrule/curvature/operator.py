@@ -1,0 +1,237 @@
+"""The Hessian of a scalar function at one point as a linear operator.
+
+`hessian_operator(fun, primals)` never forms the Hessian: each product is
+an exact Hessian-vector product (forward mode over the reverse-mode
+gradient). What does not depend on the vector (the forward pass, the
+backward pass, their residuals) is computed once per point: the tangent
+map `v -> H v` is traced with the point held as a constant, so the primal
+work runs once, while tracing, and only the work on the tangent is
+recorded; the unused gradient is not in the graph at all. (Python
+control flow on the point's values is fine: they are known while
+tracing.) The recorded
+map is then compiled to NumPy source (`route="graph"`, the default, which
+measured faster) or interpreted equation by equation
+(`route="linearize"`). Functions that cannot be traced (fun closes over a
+value being differentiated, as when the operator is itself inside
+`cr.grad`) fall back to a plain forward-over-reverse product per vector
+(`route="eager"`), which redoes the primal work every time.
+
+`matmat` pushes a whole block of vectors through one batched (vmapped)
+product. The operator is `scipy.sparse.linalg.LinearOperator`-compatible
+(`shape`, `dtype`, `matvec`, `rmatvec`, `matmat`, `@`), and `to_scipy()`
+wraps it as a real one when SciPy is installed.
+
+Example:
+    >>> import numpy as np
+    >>> H = hessian_operator(lambda x: np.sum(x ** 3), (np.array([1.0, 2.0]),))
+    >>> H.shape, H @ np.array([1.0, 1.0])
+    ((2, 2), array([ 6., 12.]))
+"""
+
+import numpy as np
+
+from ..api import jvp, value_and_grad
+from ..core.box import Box
+from ..graph import ValueDependentError, eval_graph, optimize, trace
+from ..graph.compile import _Program  # compile's per-signature program, built without a call
+from ..graph.passes import PIPELINE
+from ..jacobians import vmap
+from .dense import dense_from_products
+from .flat import FlatView
+
+ROUTES = ("auto", "graph", "linearize", "eager")
+
+
+def hessian_operator(fun, primals, argnums=0, route="auto"):
+    """The Hessian of scalar `fun` at `primals` as an operator of shape (n, n).
+
+    primals is a tuple of fun's positional arguments; the Hessian is with
+    respect to the flattened leaves (nested tuples, lists and dicts of
+    arrays laid end to end, see `FlatView`) of the argument(s) named by
+    argnums. Products are exact Hessian-vector products; see the module
+    docstring for `route`.
+
+    Example:
+        >>> import numpy as np
+        >>> f = lambda p, c: np.sum(p["w"] ** 2 * c) + p["b"] ** 3
+        >>> H = hessian_operator(f, ({"b": 1.0, "w": np.ones(2)}, np.array([1.0, 2.0])))
+        >>> H.todense()
+        array([[6., 0., 0.],
+               [0., 2., 0.],
+               [0., 0., 4.]])
+    """
+    return HessianOperator(fun, primals, argnums, route)
+
+
+class HessianOperator:
+    """See `hessian_operator`. `nprod` counts the vectors multiplied so far."""
+
+    __array_ufunc__ = None  # `array @ operator` calls our __rmatmul__
+
+    def __init__(self, fun, primals, argnums=0, route="auto"):
+        if not isinstance(primals, (tuple, list)):
+            raise TypeError("primals must be a tuple of fun's positional arguments, e.g. (x,)")
+        if route not in ROUTES:
+            raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
+        primals = tuple(primals)
+        nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+        for k in nums:
+            if not -len(primals) <= k < len(primals):
+                raise ValueError(f"argnums names argument {k} but primals holds {len(primals)}")
+        nums = tuple(k % len(primals) for k in nums)
+        chosen = primals[nums[0]] if isinstance(argnums, (int, np.integer)) else tuple(primals[k] for k in nums)
+        self.view = view = FlatView(chosen)
+        self.shape = (view.size, view.size)
+        self.dtype = np.dtype(view.dtype)
+        self.point = np.array(view.ravel(chosen), self.dtype, copy=True)  # callers may reuse their buffer
+        self.route = route
+        self.nprod = 0
+        single = isinstance(argnums, (int, np.integer))
+
+        def flat_fun(x):
+            args = list(primals)
+            parts = view.unravel(x)
+            for k, part in zip(nums, [parts] if single else parts):
+                args[k] = part
+            return fun(*args)
+
+        self.flat_fun = flat_fun
+        self.requested = route
+        self.value = self.gradient = None  # fun and its gradient at the point, see prepare()
+        self._programs = {}  # number of columns (None for a vector) -> callable
+
+    def _tangent_map(self, v):
+        """v -> H v, forward over reverse at the point; the primal value and
+        gradient it computes on the way are kept (they cost nothing extra)."""
+        (value, g), (_, hv) = jvp(value_and_grad(self.flat_fun), (self.point,), (v,))
+        if self.gradient is None and not isinstance(g, Box) and not isinstance(value, Box):
+            self.value, self.gradient = value, np.asarray(g)
+        return hv
+
+    # ---- the products ------------------------------------------------------
+    def prepare(self):
+        """Do the point's work now (trace and compile the product, or on the
+        eager route evaluate fun and its gradient); afterwards `value` and
+        `gradient` hold fun and its flat gradient at the point. Products call
+        this themselves. Returns self.
+
+        Example:
+            >>> import numpy as np
+            >>> H = hessian_operator(lambda x: np.sum(x ** 3), (np.array([1.0, 2.0]),)).prepare()
+            >>> float(H.value), H.gradient
+            (9.0, array([ 3., 12.]))
+        """
+        self._program(None)
+        if self.gradient is None:  # the eager route, or fun closes over a box
+            value, g = value_and_grad(self.flat_fun)(self.point)
+            if not isinstance(g, Box):
+                self.value, self.gradient = value, np.asarray(g)
+        return self
+
+    def _program(self, columns):
+        program = self._programs.get(columns)
+        if program is not None:
+            return program
+        fun = self._tangent_map if columns is None else vmap(self._tangent_map, in_axes=1, out_axes=1)
+        example = np.zeros(self.shape[0] if columns is None else (self.shape[0], columns), self.dtype)
+        route = self.requested
+        if route in ("auto", "graph"):
+            try:
+                # traced, optimised and compiled once per point and shape; the
+                # primal work runs once, here
+                compiled = _Program(fun, (example,), PIPELINE)
+                program = lambda v, compiled=compiled: compiled([v])  # noqa: E731
+                route = "graph"
+            except ValueDependentError:
+                if self.requested == "graph":
+                    raise
+                route = "eager"
+        elif route == "linearize":
+            graph = optimize(trace(fun, example))
+            program = lambda v, graph=graph: eval_graph(graph, v)[0]  # noqa: E731
+        if route == "eager":
+            program = fun
+        if columns is None or self.route == "auto":
+            self.route = route
+        self._programs[columns] = program
+        return program
+
+    def _apply(self, v, columns):
+        out = self._program(columns)(v)
+        if isinstance(out, Box):  # fun closes over a value being differentiated
+            return out
+        # a private copy: the program may hand back one of its constants
+        return np.array(out, dtype=self.dtype, copy=True)
+
+    def matvec(self, v):
+        """H v for a vector v of shape (n,) (or (n, 1))."""
+        v = np.asarray(v)
+        n = self.shape[0]
+        if v.shape not in ((n,), (n, 1)):
+            raise ValueError(f"matvec needs a vector of shape ({n},), got shape {v.shape}")
+        self.nprod += 1
+        out = self._apply(np.asarray(v.reshape(n), self.dtype), None)
+        return out.reshape(v.shape)
+
+    def matmat(self, V):
+        """H V for a matrix V of shape (n, k): all k products in one batched pass."""
+        V = np.asarray(V)
+        n = self.shape[0]
+        if V.ndim != 2 or V.shape[0] != n:
+            raise ValueError(f"matmat needs a matrix of shape ({n}, k), got shape {V.shape}")
+        if V.shape[1] == 1:
+            return self.matvec(V)
+        if V.shape[1] == 0:
+            return np.zeros((n, 0), self.dtype)
+        self.nprod += V.shape[1]
+        return self._apply(np.asarray(V, self.dtype), V.shape[1])
+
+    rmatvec = matvec  # the Hessian is symmetric
+    rmatmat = matmat
+
+    def __matmul__(self, x):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            return self.matvec(x)
+        if x.ndim == 2:
+            return self.matmat(x)
+        raise ValueError(f"an operator multiplies vectors and matrices, not arrays of shape {x.shape}")
+
+    def __rmatmul__(self, x):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            return self.matvec(x)
+        if x.ndim == 2:
+            return self.matmat(x.T).T
+        raise ValueError(f"an operator multiplies vectors and matrices, not arrays of shape {x.shape}")
+
+    dot = __matmul__
+
+    def transpose(self):
+        return self
+
+    adjoint = transpose
+    T = property(transpose)
+    H = property(transpose)
+    ndim = 2
+
+    def todense(self, block=None):
+        """The dense Hessian from one-hot products, `block` columns per batch.
+
+        Example:
+            >>> import numpy as np
+            >>> hessian_operator(lambda x: x[0] * x[1], (np.ones(2),)).todense()
+            array([[0., 1.],
+                   [1., 0.]])
+        """
+        return dense_from_products(self.matmat, self.shape[0], self.dtype, block)
+
+    def to_scipy(self):
+        """This operator as a `scipy.sparse.linalg.LinearOperator` (SciPy needed)."""
+        from scipy.sparse.linalg import LinearOperator
+
+        return LinearOperator(self.shape, matvec=self.matvec, rmatvec=self.matvec,
+                              matmat=self.matmat, rmatmat=self.matmat, dtype=self.dtype)
+
+    def __repr__(self):
+        return f"<{self.shape[0]}x{self.shape[1]} HessianOperator, route={self.route}>"

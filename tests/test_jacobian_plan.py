@@ -1,0 +1,180 @@
+"""Jacobian plans: the expected product order on the standard chains, and
+the planned Jacobian equal to jacfwd's, eagerly, under compile and under
+differentiation."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.product_order import find_chain
+
+rng = np.random.default_rng(5)
+A = rng.standard_normal((10, 1000)) / 30   # 1000 -> 10
+B = rng.standard_normal((1000, 10)) / 3    # 10 -> 1000
+
+
+def wide_to_narrow(x):
+    return np.tanh(A @ x)
+
+
+def narrow_to_wide(x):
+    return np.sin(B @ x)
+
+
+def hourglass(x):  # 1000 -> 10 -> 1000
+    return np.tanh(B @ np.tanh(A @ x))
+
+
+def diamond(x):  # 10 -> 1000 -> 10
+    return np.tanh(A @ np.sin(B @ x))
+
+
+# fmt: off
+CHAINS = [
+    (wide_to_narrow, 1000, "reverse"),
+    (narrow_to_wide, 10,   "forward"),
+    (hourglass,      1000, "mixed"),
+    (diamond,        10,   "forward"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS, ids=[c[0].__name__ for c in CHAINS])
+def test_plan_order(f, n, order):
+    plan = cr.jacobian_plan(f, np.zeros(n))
+    assert plan.order == order
+    names = [a[0] for a in plan.alternatives]
+    assert names[:2] == ["forward", "reverse"] and "mixed" in names
+    costs = {name: flops for name, flops, _ in plan.alternatives}
+    assert all(flops > 0 for flops in costs.values())
+    assert all(peak > 0 for _, _, peak in plan.alternatives)
+    assert costs[order] == min(costs.values())
+    text = str(plan)
+    assert "forward" in text and "reverse" in text and "<- chosen" in text
+
+
+def test_hourglass_mixed_beats_both_pure_orders_by_far():
+    costs = {n: f for n, f, _ in cr.jacobian_plan(hourglass, np.zeros(1000)).alternatives}
+    assert costs["mixed"] < 0.6 * min(costs["forward"], costs["reverse"])
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS, ids=[c[0].__name__ for c in CHAINS])
+def test_planned_jacobian_equals_jacfwd(f, n, order):
+    x = rng.standard_normal(n)
+    J = cr.jacobian(f)(x)
+    np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cr.jacobian(f)(x), J)  # the cached decision
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS[2:], ids=[c[0].__name__ for c in CHAINS[2:]])
+def test_planned_jacobian_under_compile(f, n, order):
+    x = rng.standard_normal(n)
+    compiled = cr.compile(cr.jacobian(f))
+    np.testing.assert_allclose(compiled(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+def test_mixed_plan_is_differentiable():
+    A2, B2 = rng.standard_normal((3, 300)) / 10, rng.standard_normal((300, 3))
+    W2 = rng.standard_normal((300, 300)) / 20
+
+    def f(x):  # an hourglass with a square layer in its wide tail: mixed wins
+        return np.sin(W2 @ np.tanh(B2 @ np.tanh(A2 @ x)))
+
+    x = rng.standard_normal(300)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    loss = lambda J: np.sum(J ** 2)  # noqa: E731
+    g = cr.grad(lambda x: loss(cr.jacobian(f)(x)))(x)
+    expected = cr.grad(lambda x: loss(cr.jacfwd(f)(x)))(x)
+    np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_matrix_argument_and_output_shapes():
+    W = rng.standard_normal((4, 3))
+    f = lambda X: np.tanh(X @ W)  # noqa: E731
+    X = rng.standard_normal((5, 4))
+    J = cr.jacobian(f)(X)
+    assert J.shape == (5, 3, 5, 4)
+    np.testing.assert_allclose(J, cr.jacfwd(f)(X))
+
+
+def test_chain_cuts():
+    g = cr.trace(hourglass, np.zeros(1000))
+    chain = find_chain(g)
+    assert chain.sizes[0] == 1000 and chain.sizes[-1] == 1000 and 10 in chain.sizes
+
+
+def test_untraceable_function_falls_back_to_sizes():
+    def f(x):
+        return x[:3] * 2 if x[0] > 0 else x[:3] ** 2
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    plan = cr.jacobian_plan(f, x)
+    assert plan.order == "reverse" and "not traceable" in str(plan)
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x))
+
+
+def test_graph_without_cut_uses_a_pure_order():
+    f = lambda x: np.sin(x) * np.cos(x[::-1])  # noqa: E731
+    plan = cr.jacobian_plan(f, np.zeros(5))
+    assert plan.order in ("forward", "reverse")
+    x = rng.standard_normal(5)
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x))
+
+
+def test_nested_argument_or_output_keeps_its_structure():
+    nested_out = lambda x: {"y": hourglass(x)}  # noqa: E731
+    x = rng.standard_normal(1000)
+    assert cr.jacobian_plan(nested_out, x).order != "mixed"
+    J = cr.jacobian(nested_out)(x)
+    assert set(J) == {"y"} and J["y"].shape == (1000, 1000)
+    nested_in = lambda xs: hourglass(xs[0])  # noqa: E731
+    assert cr.jacobian_plan(nested_in, [x]).order != "mixed"
+    assert cr.jacobian(nested_in)([x])[0].shape == (1000, 1000)
+
+
+def test_identity_and_constant_functions():
+    x = rng.standard_normal(3)
+    np.testing.assert_array_equal(cr.jacobian(lambda x: x)(x), np.eye(3))
+    np.testing.assert_array_equal(cr.jacobian(lambda x: np.ones(2))(x), np.zeros((2, 3)))
+
+
+def test_mixed_plan_through_library_handlers():
+    from chainrule.scipy.special import logsumexp
+    A3, B3 = rng.standard_normal((10, 400)) / 20, rng.standard_normal((400, 10))
+
+    def f(x):
+        h = np.tanh(A3 @ x)
+        h = h - logsumexp(h) + np.linalg.norm(h, np.inf) + np.max(h)
+        y = B3 @ h
+        for _ in range(4):
+            y = np.sin(y) * 0.9 + 0.01 * y ** 2
+        return y
+
+    x = rng.standard_normal(400)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-13)
+
+
+def test_small_functions_keep_a_pure_order():
+    """The per-call cost of re-tracing and replaying outweighs a mixed order's
+    savings on small Jacobians."""
+    A4, B4 = rng.standard_normal((3, 40)), rng.standard_normal((40, 3))
+    plan = cr.jacobian_plan(lambda x: np.tanh(B4 @ np.tanh(A4 @ x)), np.zeros(40))
+    assert plan.order in ("forward", "reverse")
+    costs = dict((name, flops) for name, flops, _ in plan.alternatives)
+    assert costs["mixed"] > min(costs["forward"], costs["reverse"])
+
+
+def test_equal_width_runs_are_merged():
+    f = lambda x: np.sin(np.cos(np.tanh(B @ np.tanh(A @ x))) ** 2)  # noqa: E731
+    chain = find_chain(cr.trace(f, np.zeros(1000)))
+    assert chain.sizes == [1000, 10, 10, 1000, 1000]
+
+
+def test_mixed_plan_under_vmap():
+    A5, B5 = rng.standard_normal((3, 300)) / 10, rng.standard_normal((300, 3))
+    W5 = rng.standard_normal((300, 300)) / 20
+    f = lambda x: np.sin(W5 @ np.tanh(B5 @ np.tanh(A5 @ x)))  # noqa: E731
+    xs = rng.standard_normal((2, 300))
+    assert cr.jacobian_plan(f, xs[0]).order == "mixed"
+    J = cr.vmap(cr.jacobian(f))(xs)
+    np.testing.assert_allclose(J, np.stack([cr.jacfwd(f)(x) for x in xs]), rtol=1e-10, atol=1e-13)
