@@ -70,6 +70,8 @@ class StrictArray(np.ndarray):
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if any(_foreign(x) for x in list(inputs) + list(kwargs.get("out", ()) or ())):
+            return NotImplemented  # as CuPy does: let chainrule's boxes take the call
         _refuse_plain(inputs, kwargs.get("out", ()) or (), f"numpy.{ufunc.__name__}.{method}")
         args = [x.view(np.ndarray) if isinstance(x, StrictArray) else x for x in inputs]
         if "out" in kwargs:
@@ -79,6 +81,8 @@ class StrictArray(np.ndarray):
         return _wrap(out)
 
     def __array_function__(self, func, types, args, kwargs):
+        if any(not issubclass(t, np.ndarray) for t in types):
+            return NotImplemented
         if func not in (np.asarray, np.array):  # explicit conversions are fine, as on CuPy
             _refuse_plain(args, kwargs.values(), f"{func.__module__}.{func.__name__}")
         out = func(*_unwrap(args), **_unwrap(kwargs))
@@ -86,6 +90,13 @@ class StrictArray(np.ndarray):
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError("StrictArray: implicit conversion to a NumPy array is not allowed")
+
+
+def _foreign(x):
+    """Whether x overrides ufuncs and is neither a NumPy nor a StrictArray array."""
+    override = getattr(type(x), "__array_ufunc__", None)
+    return override is not None and override not in (np.ndarray.__array_ufunc__,
+                                                      StrictArray.__array_ufunc__)
 
 
 def _flat(values):
@@ -124,6 +135,11 @@ def _wrap(x):
 
 class _StrictLib(ArrayLib):
     """The adapter for StrictArray (always available)."""
+
+    # A GPU user keeps integer data (Bessel orders, counts, indices) on the
+    # GPU too, so integer arrays move as well; otherwise the test's own
+    # function would mix a NumPy order with a StrictArray argument.
+    moves_integers = True
 
     def load(self):
         return np

@@ -26,9 +26,11 @@ def _leaves(tree):
 def _on_library(lib, op, k):
     """Case k of op with every floating, complex or boolean array argument on
     `lib` (as a user of that library would pass them; integer index arrays
-    stay NumPy arrays), as `(fun, primals)`."""
+    stay NumPy arrays, except on libraries whose adapter sets
+    `moves_integers`), as `(fun, primals)`."""
     case = op.cases[k]
-    moved = tuple(lib.asarray(a) if isinstance(a, np.ndarray) and a.dtype.kind in "fcb" else a
+    kinds = "fcbiu" if getattr(lib, "moves_integers", False) else "fcb"
+    moved = tuple(lib.asarray(a) if isinstance(a, np.ndarray) and a.dtype.kind in kinds else a
                   for a in case)
     return problem(replace(op, cases=(moved,)), 0)
 
