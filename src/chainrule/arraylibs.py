@@ -48,7 +48,14 @@ def asarray(value, like):
     return np.asarray(value, like=ref)
 
 
-def _is_dask(a):
+def is_dask(a):
+    """Whether `a` (or the value under a traced `a`) is a Dask array.
+
+    Example:
+        >>> is_dask(np.ones(2))
+        False
+    """
+    a = raw(a)
     dask_array = sys.modules.get("dask.array")
     return dask_array is not None and isinstance(a, dask_array.Array)
 
@@ -63,6 +70,6 @@ def cholesky_lower(a):
         array([[2., 0.],
                [1., 1.]])
     """
-    if _is_dask(a):
+    if is_dask(a):
         return sys.modules["dask.array"].linalg.cholesky(a, lower=True)
     return np.linalg.cholesky(a)

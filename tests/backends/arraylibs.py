@@ -72,7 +72,10 @@ class StrictArray(np.ndarray):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if any(_foreign(x) for x in list(inputs) + list(kwargs.get("out", ()) or ())):
             return NotImplemented  # as CuPy does: let chainrule's boxes take the call
-        _refuse_plain(inputs, kwargs.get("out", ()) or (), f"numpy.{ufunc.__name__}.{method}")
+        # ufunc.at's index (inputs[1]) may hold NumPy arrays: CuPy converts
+        # index arrays, as it does in x[index]
+        checked = inputs[:1] + inputs[2:] if method == "at" else inputs
+        _refuse_plain(checked, kwargs.get("out", ()) or (), f"numpy.{ufunc.__name__}.{method}")
         args = [x.view(np.ndarray) if isinstance(x, StrictArray) else x for x in inputs]
         if "out" in kwargs:
             kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, StrictArray) else o
