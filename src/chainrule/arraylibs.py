@@ -13,8 +13,13 @@ import numpy as np
 from .core.trace import raw
 
 
-def _foreign(like):
-    """The plain array under `like` if it belongs to another array library, else None."""
+def foreign(like):
+    """The plain array under `like` if it belongs to another array library, else None.
+
+    Example:
+        >>> foreign(np.ones(2)) is None
+        True
+    """
     ref = raw(like)
     if type(ref) is np.ndarray or not hasattr(ref, "__array_function__"):
         return None  # NumPy (or a Python or NumPy scalar): NumPy's own functions
@@ -28,7 +33,7 @@ def zeros(shape, dtype, like):
         >>> zeros((2,), np.float64, like=np.ones(3))
         array([0., 0.])
     """
-    ref = _foreign(like)
+    ref = foreign(like)
     if ref is None:
         return np.zeros(shape, dtype)
     return np.zeros_like(ref, dtype=dtype, shape=shape)
@@ -42,7 +47,7 @@ def asarray(value, like):
         array([[1., 0.],
                [1., 1.]])
     """
-    ref = _foreign(like)
+    ref = foreign(like)
     if ref is None:
         return value
     return np.asarray(value, like=ref)

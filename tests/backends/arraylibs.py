@@ -129,6 +129,8 @@ def _unwrap(x):
 def _wrap(x):
     if type(x) is np.ndarray:
         return x.view(StrictArray)
+    if isinstance(x, np.generic):  # CuPy answers a full reduction with a 0-d array
+        return np.asarray(x).view(StrictArray)
     if isinstance(x, tuple):
         return type(x)(*(_wrap(v) for v in x)) if hasattr(x, "_fields") else tuple(_wrap(v) for v in x)
     if isinstance(x, list):

@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from ...arraylibs import asarray
 from ...core.primitive import is_complex
 
 
@@ -37,12 +38,12 @@ def _row(v):
 
 def _diag(x):
     """The diagonals of a stack of square matrices, shape (..., n)."""
-    return np.sum(x * np.eye(np.shape(x)[-1]), axis=-1)
+    return np.sum(x * asarray(np.eye(np.shape(x)[-1]), like=x), axis=-1)
 
 
 def _diag_matrix(v):
     """Square matrices with v (..., n) on the diagonal."""
-    return _col(v) * np.eye(np.shape(v)[-1])
+    return _col(v) * asarray(np.eye(np.shape(v)[-1]), like=v)
 
 
 def _trace(x):
@@ -51,12 +52,12 @@ def _trace(x):
 
 def _tril(x, k=0):
     m, n = np.shape(x)[-2:]
-    return x * np.tri(m, n, k)
+    return x * asarray(np.tri(m, n, k), like=x)
 
 
 def _triu(x, k=0):
     m, n = np.shape(x)[-2:]
-    return x * (1 - np.tri(m, n, k - 1))
+    return x * asarray(1 - np.tri(m, n, k - 1), like=x)
 
 
 @functools.lru_cache(maxsize=16)
