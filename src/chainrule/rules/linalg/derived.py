@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 
+from ...arraylibs import asarray
 from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements
@@ -28,7 +29,7 @@ def matrix_power(a, n):
     """
     n = operator.index(n)
     if n == 0:
-        return np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)).copy()
+        return np.broadcast_to(asarray(np.eye(np.shape(a)[-1]), like=a), np.shape(a)).copy()
     if n < 0:
         a, n = inv_p(a), -n
     result, power = None, a
@@ -72,7 +73,7 @@ def _cutoff_inverse(s, rcond):
 # gA = -X^T g X^T + conj(P g^T X X^H) + conj(X^H X g^T Q)  (plain transposes
 # of the products, docs/complex.md; conj(.) from the transposes of dA^H).
 def _eye_like(x):
-    return np.eye(np.shape(x)[-1])
+    return asarray(np.eye(np.shape(x)[-1]), like=x)
 
 
 def _pinv_read(a, params):
