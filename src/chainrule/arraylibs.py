@@ -26,6 +26,17 @@ def foreign(like):
     return ref
 
 
+def like_of(*values):
+    """The first of `values` on another array library than NumPy, else None
+    (a `like=` for constants combined with all of them).
+
+    Example:
+        >>> like_of(1.0, np.ones(2)) is None
+        True
+    """
+    return next((v for v in values if foreign(v) is not None), None)
+
+
 def zeros(shape, dtype, like):
     """np.zeros(shape, dtype) on the array library of `like` (NumPy by default).
 

@@ -12,6 +12,7 @@ Example:
 
 import numpy as np
 
+from ..arraylibs import asarray, like_of
 from ..core.errors import MutationError
 from ..core.primitive import Primitive, UFUNCS, implements, register_ufunc
 from ..core.trace import Box
@@ -37,7 +38,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     div = (num - 1) if endpoint else num
     t = np.arange(num, dtype=float) / div if div > 0 else np.zeros(num)
     shape = np.broadcast_shapes(np.shape(start), np.shape(stop))
-    t = np.reshape(t, (num,) + (1,) * len(shape))
+    t = asarray(np.reshape(t, (num,) + (1,) * len(shape)), like=like_of(start, stop))
     y = start * (1 - t) + stop * t
     if endpoint and num > 1:
         y = np.concatenate([y[:-1], np.broadcast_to(stop, (1,) + shape) + 0 * y[-1:]], axis=0)

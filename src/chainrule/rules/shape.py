@@ -11,6 +11,7 @@ constructors, return plain values: they carry no derivative.
 
 import numpy as np
 
+from ..arraylibs import zeros
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import Primitive, implements, linear
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
@@ -338,7 +339,8 @@ def repeat(a, repeats, axis=None):
 def _concatenate_jvp(tangents, args, ans, params):
     if all(t is None for t in tangents):
         return None
-    ts = [np.zeros(np.shape(a), dtype_of(ans)) if t is None else t for t, a in zip(tangents, args)]
+    like = next(t for t in tangents if t is not None)
+    ts = [zeros(np.shape(a), dtype_of(ans), like) if t is None else t for t, a in zip(tangents, args)]
     return concatenate_p(*ts, **params)
 
 
