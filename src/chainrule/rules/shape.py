@@ -11,7 +11,7 @@ constructors, return plain values: they carry no derivative.
 
 import numpy as np
 
-from ..arraylibs import zeros
+from ..arraylibs import asarray, zeros
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import Primitive, implements, linear
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
@@ -583,7 +583,7 @@ def _pad_constant(array, widths, values, kwargs):
             block = list(shape(array))
             block[ax] = int(width)
             pieces.append(broadcast_to(value, tuple(block)) if isinstance(value, Box)
-                          else np.full(block, value, dtype))
+                          else asarray(np.full(block, value, dtype), like=array))
         if widths[ax].any():
             array = concatenate([pieces[0], array, pieces[1]], ax)
     return array

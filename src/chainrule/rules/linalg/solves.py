@@ -10,7 +10,7 @@ import importlib.util
 
 import numpy as np
 
-from ...arraylibs import asarray, foreign
+from ...arraylibs import asarray, foreign, like_of
 from ...core.primitive import Primitive, implements, is_complex
 from ..batching import _solve_rule
 from .stacks import _T, _col, _result, _trace
@@ -123,6 +123,13 @@ def _solve_triangular(a, b, trans, lower, unit_diagonal):
         out = out.view(type(step))
         out._tag = step._tag
         return out
+    if like_of(a, b) is not None:  # another array library: SciPy's solver would need NumPy arrays
+        like = like_of(a, b)
+        n = np.shape(a)[-1]
+        t = a * asarray(_triangle_mask(n, lower, unit_diagonal), like=like)
+        if unit_diagonal:
+            t = t + asarray(np.eye(n), like=like)
+        return np.linalg.solve(_op(t, trans), b)
     a, b = np.asarray(a), np.asarray(b)
     if b.ndim == 1:
         return _solve_triangular(a, b[:, None], trans, lower, unit_diagonal)[..., 0]
