@@ -11,7 +11,7 @@ constructors, return plain values: they carry no derivative.
 
 import numpy as np
 
-from ..arraylibs import asarray, zeros
+from ..arraylibs import asarray, foreign, zeros
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import Primitive, implements, linear
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
@@ -103,7 +103,10 @@ def isrealobj(x):
 def _like(fill):
     def constructor(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
         shape = np.shape(a) if shape is None else shape
-        return fill(shape, dtype_of(a) if dtype is None else dtype)
+        dtype = dtype_of(a) if dtype is None else dtype
+        ref = foreign(a)  # another array library's array: its own constructor
+        return fill(shape, dtype) if ref is None else like_fill(ref, dtype=dtype, shape=shape)
+    like_fill = getattr(np, f"{fill.__name__}_like")
     constructor.__doc__ = (f"np.{fill.__name__}_like on a traced value: a plain array "
                            "of its shape and dtype (no derivative flows through it).")
     return constructor
@@ -126,6 +129,9 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     dtype = dtype_of(a) if dtype is None else dtype
     if isinstance(fill_value, Box):
         return broadcast_to(fill_value, shape).astype(dtype)
+    ref = foreign(a)
+    if ref is not None:
+        return np.full_like(ref, fill_value, dtype=dtype, shape=shape)
     return np.full(shape, fill_value, dtype)
 
 
