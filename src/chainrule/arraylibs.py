@@ -10,7 +10,17 @@ import sys
 
 import numpy as np
 
-from .core.trace import raw
+_Box = None  # chainrule's Box, imported on first use: the rules import this module while the core loads
+
+
+def raw(x):
+    """The plain value under all levels of chainrule's boxes."""
+    global _Box
+    if _Box is None:
+        from .core.box import Box as _Box
+    while isinstance(x, _Box):
+        x = x._value
+    return x
 
 
 def foreign(like):

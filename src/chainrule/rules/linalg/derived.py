@@ -64,7 +64,7 @@ def matrix_transpose(x, /):
 def _cutoff_inverse(s, rcond):
     """1/s where s > rcond * max(s), else 0 (lstsq's cut), and where it is kept."""
     rs = raw(s)
-    keep = (rs > np.asarray(rcond)[..., None] * np.max(rs, axis=-1, keepdims=True, initial=0.0))
+    keep = (rs > asarray(np.asarray(rcond)[..., None], like=rs) * np.max(rs, axis=-1, keepdims=True, initial=0.0))
     return keep / np.where(keep, s, 1.0), keep
 
 
