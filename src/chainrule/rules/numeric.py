@@ -153,7 +153,8 @@ def _cumulative(name, scan, initial):
         if include_initial:
             shape = list(np.shape(y))
             shape[normalize_axes(axis, np.ndim(y))[0]] = 1
-            y = np.concatenate([np.full(shape, initial, dtype_of(y)), y], axis=axis)
+            first = asarray(np.full(shape, initial, dtype_of(y)), like=y)
+            y = np.concatenate([first, y], axis=axis)
         return y
     cumulative.__name__ = name
     cumulative.__doc__ = f"np.{name}: np.{scan.__name__} with an optional initial entry."

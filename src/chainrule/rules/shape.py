@@ -128,6 +128,8 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     shape = np.shape(a) if shape is None else shape
     dtype = dtype_of(a) if dtype is None else dtype
     if isinstance(fill_value, Box):
+        if foreign(a) is not None:  # a traced NumPy scalar broadcast on a's library
+            return (fill_value + zeros(shape, dtype, like=a)).astype(dtype)
         return broadcast_to(fill_value, shape).astype(dtype)
     ref = foreign(a)
     if ref is not None:

@@ -114,7 +114,8 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
             raise UnsupportedOptionError(
                 f"np.{name} is differentiated in q only with method='linear'; pass q as a "
                 "constant for other methods.")
-        gamma = q * (np.reshape(counts, np.shape(counts) + (1,) * len(q_shape)) - 1) - lo
+        counts = asarray(np.reshape(counts, np.shape(counts) + (1,) * len(q_shape)), like=x)
+        gamma = q * (counts - 1) - lo
     flat = (-1,) if q_shape else (1,)
     lo_f = np.reshape(lo, kept + flat)
     hi_f = np.reshape(hi, kept + flat)
@@ -266,7 +267,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         ddof = 0 if bias else 1
     w = None
     if fweights is not None:
-        w = np.asarray(fweights, float)
+        w = np.asarray(fweights, float) if foreign(fweights) is None else fweights.astype(float)
     if aweights is not None:
         w = aweights if w is None else w * aweights
     if w is None:
