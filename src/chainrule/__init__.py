@@ -8,7 +8,7 @@
 from . import rules  # noqa: F401  (registers every derivative rule)
 from .api import grad, hvp, jvp, value_and_grad, vjp
 from .core.errors import (
-    ChainruleError, LeakError, MutationError, NoRuleError,
+    ArrayLibraryError, ChainruleError, LeakError, MutationError, NoRuleError,
     NonDifferentiableInputError, NonScalarOutputError, UnsupportedOptionError,
 )
 from .check import check_grads, check_jvp, check_vjp
@@ -25,6 +25,6 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "cs_jvp", "hvp", "custom_vjp", "custom_jvp",
     "jacfwd", "jacrev", "jacobian", "hessian", "vmap", "sparsity", "jacobian_plan",
     "trace", "compile", "check_grads", "check_vjp", "check_jvp", "curvature", "optimize",
-    "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
+    "ArrayLibraryError", "ChainruleError", "ComplexStepError", "LeakError", "MutationError", "NoRuleError",
     "NonDifferentiableInputError", "NonScalarOutputError", "UnsupportedOptionError",
 ]

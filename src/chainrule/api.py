@@ -8,9 +8,10 @@ import numpy as np
 
 from .core.errors import NonDifferentiableInputError, NonScalarOutputError
 from .core.forward import DualBox, DualTrace
+from .arraylibs import asarray, foreign
 from .mutation import surface_leak
 from .core.reverse import ReverseBox, ReverseTrace
-from .core.trace import raw
+from .core.trace import Box, raw
 from .core.tree import tree_flatten, tree_unflatten
 
 
@@ -134,7 +135,9 @@ def _output_cotangent(value, holomorphic):
         raise TypeError(
             f"grad(holomorphic=True) needs a complex output, but fun returned {dtype}; "
             "leave holomorphic out for real-valued functions.")
-    return np.ones((), dtype if dtype.kind in "fc" else np.float64)
+    one = np.ones((), dtype if dtype.kind in "fc" else np.float64)
+    # made by the output's array library (CuPy refuses NumPy's 0-d arrays)
+    return one if getattr(value, "_complex_step", False) else asarray(one, like=value)
 
 
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
@@ -271,7 +274,9 @@ def vjp(fun, *primals):
             if np.shape(ct) != np.shape(o):
                 raise ValueError(f"cotangent of shape {np.shape(ct)} for an output of shape {np.shape(o)}")
         outs = [o for o, _ in pairs]
-        cts = [ct for _, ct in pairs]
+        # a NumPy (or scalar) cotangent of another library's output joins that library
+        cts = [ct if isinstance(ct, Box) or foreign(ct) is not None else asarray(ct, like=o)
+               for o, ct in pairs]
         return tuple(_gather(boxed, nums,
                              lambda boxes: trace.backward(outs, cts, boxes, keep_tape=True)))
 

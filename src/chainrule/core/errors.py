@@ -27,3 +27,7 @@ class NonDifferentiableInputError(ChainruleError, TypeError):
 
 class UnsupportedOptionError(ChainruleError, NotImplementedError):
     """A NumPy function with a rule was called with an option the rule lacks."""
+
+
+class ArrayLibraryError(ChainruleError, TypeError):
+    """An operation cannot run (or stay lazy) on the array library of its arguments."""

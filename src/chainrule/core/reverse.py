@@ -15,6 +15,7 @@ import weakref
 
 import numpy as np
 
+from ..arraylibs import zeros
 from .box import Box
 from .trace import Trace, bind
 from .tree import rebuild
@@ -175,7 +176,8 @@ class ReverseTrace(Trace):
             if not keep_tape:
                 tape[k] = None
             if prim.multiple_results:
-                g = [np.zeros(s) if gi is None else gi for gi, s in zip(g, shape)]
+                like = next(gi for gi in g if gi is not None)
+                g = [zeros(s, np.float64, like) if gi is None else gi for gi, s in zip(g, shape)]
             gis = prim.vjp(g, res, params, which)
             for ref, gi in zip(parents, gis):
                 if gi is None:

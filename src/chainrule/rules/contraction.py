@@ -86,6 +86,8 @@ def inner(a, b):
 def outer(a, b, out=None):
     """np.outer of the flattened arrays, as a broadcast product."""
     _no_out("outer", out)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:  # a reshaped NumPy scalar would be a NumPy array
+        return np.reshape(a * b, (np.size(a), np.size(b)))
     return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
 
 

@@ -28,6 +28,7 @@ Example:
 
 import numpy as np
 
+from ..arraylibs import asarray
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import implements, linear
 from .shape import along, dtype_of
@@ -95,7 +96,7 @@ def _rfft_transpose(g, shapes, params, which):
     if n % 2 == 0:
         w[-1] = 2.0
     w = np.reshape(w * (scale / 2), (m,) + (1,) * (-axis - 1))
-    ct = irfft_p(np.conj(g) * w, n=n, axis=axis, norm="forward")
+    ct = irfft_p(np.conj(g) * asarray(w, like=g), n=n, axis=axis, norm="forward")
     return (_resize(ct, (axis,), (shapes[0][axis],)),)
 
 
@@ -117,7 +118,7 @@ def _irfft_transpose(g, shapes, params, which):
         w[-1] = 1.0
     w = np.reshape(w, (m,) + (1,) * (-axis - 1))
     spectrum = rfft_p(g, n=n, axis=axis, norm="backward")
-    ct = np.conj(spectrum) * (w * scale)
+    ct = np.conj(spectrum) * asarray(w * scale, like=g)
     return (_resize(ct, (axis,), (shapes[0][axis],)),)
 
 

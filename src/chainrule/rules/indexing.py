@@ -21,7 +21,8 @@ entries are distinct (there it is a sort) and one valid choice at ties.
 
 import numpy as np
 
-from ..core.errors import MutationError, NonDifferentiableInputError, UnsupportedOptionError
+from ..arraylibs import asarray, is_dask, zeros
+from ..core.errors import ArrayLibraryError, MutationError, NonDifferentiableInputError, UnsupportedOptionError
 from ..core.primitive import FUNCTIONS, Primitive, implements, nondifferentiable
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
 from .shape import _holds_box, along, array_like, dtype_of, moveaxis, ndim, normalize_axes, ravel, shape
@@ -65,8 +66,14 @@ def scatter_add_at(g, index, shape):
         >>> scatter_add_at(np.ones(3), (np.array([0, 0, 2]),), (3,))
         array([2., 0., 1.])
     """
-    out = np.zeros(shape, np.result_type(g))
+    out = zeros(shape, np.result_type(g), like=g)
     if _has_advanced(index):
+        if is_dask(out):
+            raise ArrayLibraryError(
+                "the scatter-add (np.add.at) in the derivative of advanced indexing "
+                "(x[index_array], np.take, diagonal, sort, ...) cannot stay lazy on Dask "
+                "arrays: Dask arrays are immutable; compute the array first, or index "
+                "with slices")
         np.add.at(out, index, g)
     else:
         out[index] = g
@@ -255,7 +262,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def _triangle(name, keep):
     def triangle(m, k=0):
         mask = keep(np.ones(shape(m), bool), k)  # NumPy's own mask, for its exact rules
-        return where_p(mask, m, np.zeros((), dtype_of(m)))
+        return where_p(asarray(mask, like=m), m, zeros((), dtype_of(m), like=m))
     triangle.__doc__ = f"np.{name}: entries outside the triangle replaced by zeros."
     return triangle
 
@@ -270,8 +277,8 @@ def _where_jvp(tangents, args, ans, params):
     _, tx, ty = tangents
     if tx is None and ty is None:
         return None
-    tx = np.zeros(np.shape(x)) if tx is None else tx
-    ty = np.zeros(np.shape(y)) if ty is None else ty
+    tx = zeros(np.shape(x), np.float64, like=ty) if tx is None else tx
+    ty = zeros(np.shape(y), np.float64, like=tx) if ty is None else ty
     return np.broadcast_to(np.where(cond, tx, ty), np.shape(ans))
 
 

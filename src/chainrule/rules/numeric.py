@@ -12,6 +12,7 @@ Example:
 
 import numpy as np
 
+from ..arraylibs import asarray, like_of
 from ..core.errors import MutationError, NoRuleError
 from ..core.primitive import Primitive, UFUNCS, implements, register_ufunc
 from ..core.trace import Box, raw
@@ -37,7 +38,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     div = (num - 1) if endpoint else num
     t = np.arange(num, dtype=float) / div if div > 0 else np.zeros(num)
     shape = np.broadcast_shapes(np.shape(start), np.shape(stop))
-    t = np.reshape(t, (num,) + (1,) * len(shape))
+    t = asarray(np.reshape(t, (num,) + (1,) * len(shape)), like=like_of(start, stop))
     y = start * (1 - t) + stop * t
     if endpoint and num > 1:
         y = np.concatenate([y[:-1], np.broadcast_to(stop, (1,) + shape) + 0 * y[-1:]], axis=0)
@@ -156,7 +157,8 @@ def _cumulative(name, scan, initial):
         if include_initial:
             shape = list(np.shape(y))
             shape[normalize_axes(axis, np.ndim(y))[0]] = 1
-            y = np.concatenate([np.full(shape, initial, dtype_of(y)), y], axis=axis)
+            first = asarray(np.full(shape, initial, dtype_of(y)), like=y)
+            y = np.concatenate([first, y], axis=axis)
         return y
     cumulative.__name__ = name
     cumulative.__doc__ = f"np.{name}: np.{scan.__name__} with an optional initial entry."

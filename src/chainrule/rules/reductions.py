@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.errors import MutationError, UnsupportedOptionError
 from ..core.primitive import Primitive, UFUNC_METHODS, implements, linear
+from ..arraylibs import foreign, zeros
 from .indexing import pass_through
 from .shape import along, normalize_axes
 
@@ -281,7 +282,8 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     axis = normalize_axes(axis, np.ndim(a))[0]
     edge = list(np.shape(a))
     edge[axis] = 1  # a scalar prepend/append becomes one slice of that value
-    pieces = [v if np.ndim(v) else np.broadcast_to(v, edge)
+    pieces = [v if np.ndim(v) else np.broadcast_to(v, edge) if foreign(a) is None
+              else v + zeros(edge, np.float64, like=a)  # on a's array library
               for v in (prepend, a, append) if v is not np._NoValue]
     a = np.concatenate(pieces, axis=axis) if len(pieces) > 1 else a
     for _ in range(n):

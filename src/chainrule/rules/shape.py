@@ -11,6 +11,7 @@ constructors, return plain values: they carry no derivative.
 
 import numpy as np
 
+from ..arraylibs import asarray, foreign, zeros
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import Primitive, implements, linear
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
@@ -102,7 +103,10 @@ def isrealobj(x):
 def _like(fill):
     def constructor(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
         shape = np.shape(a) if shape is None else shape
-        return fill(shape, dtype_of(a) if dtype is None else dtype)
+        dtype = dtype_of(a) if dtype is None else dtype
+        ref = foreign(a)  # another array library's array: its own constructor
+        return fill(shape, dtype) if ref is None else like_fill(ref, dtype=dtype, shape=shape)
+    like_fill = getattr(np, f"{fill.__name__}_like")
     constructor.__doc__ = (f"np.{fill.__name__}_like on a traced value: a plain array "
                            "of its shape and dtype (no derivative flows through it).")
     return constructor
@@ -124,7 +128,12 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     shape = np.shape(a) if shape is None else shape
     dtype = dtype_of(a) if dtype is None else dtype
     if isinstance(fill_value, Box):
+        if foreign(a) is not None:  # a traced NumPy scalar broadcast on a's library
+            return (fill_value + zeros(shape, dtype, like=a)).astype(dtype)
         return broadcast_to(fill_value, shape).astype(dtype)
+    ref = foreign(a)
+    if ref is not None:
+        return np.full_like(ref, fill_value, dtype=dtype, shape=shape)
     return np.full(shape, fill_value, dtype)
 
 
@@ -338,7 +347,8 @@ def repeat(a, repeats, axis=None):
 def _concatenate_jvp(tangents, args, ans, params):
     if all(t is None for t in tangents):
         return None
-    ts = [np.zeros(np.shape(a), dtype_of(ans)) if t is None else t for t, a in zip(tangents, args)]
+    like = next(t for t in tangents if t is not None)
+    ts = [zeros(np.shape(a), dtype_of(ans), like) if t is None else t for t, a in zip(tangents, args)]
     return concatenate_p(*ts, **params)
 
 
@@ -581,7 +591,7 @@ def _pad_constant(array, widths, values, kwargs):
             block = list(shape(array))
             block[ax] = int(width)
             pieces.append(broadcast_to(value, tuple(block)) if isinstance(value, Box)
-                          else np.full(block, value, dtype))
+                          else asarray(np.full(block, value, dtype), like=array))
         if widths[ax].any():
             array = concatenate([pieces[0], array, pieces[1]], ax)
     return array

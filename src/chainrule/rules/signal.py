@@ -12,6 +12,7 @@ Example:
 
 import numpy as np
 
+from ..arraylibs import asarray, like_of
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import implements, nondifferentiable
 from ..core.trace import Box
@@ -213,7 +214,7 @@ def polyval(p, x):
     """np.polyval by Horner's rule, differentiable in p and x."""
     if isinstance(p, np.poly1d):
         p = p.coeffs
-    y = np.zeros(np.shape(x))
+    y = asarray(np.zeros(np.shape(x)), like=like_of(x, p))
     for k in range(np.shape(p)[0]):
         y = y * x + p[k]
     return y
@@ -227,7 +228,7 @@ def vander(x, N=None, increasing=False):
     N = np.shape(x)[0] if N is None else int(N)
     cols = []
     for k in range(N):
-        cols.append(np.ones(np.shape(x)) if k == 0 else cols[-1] * x)
+        cols.append(asarray(np.ones(np.shape(x)), like=x) if k == 0 else cols[-1] * x)
     out = np.stack(cols, axis=1) if cols else np.zeros((np.shape(x)[0], 0))
     return out if increasing else out[:, ::-1]
 

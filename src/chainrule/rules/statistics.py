@@ -19,6 +19,7 @@ Example:
 
 import numpy as np
 
+from ..arraylibs import asarray, foreign, zeros
 from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import implements, nondifferentiable
 from ..core.trace import Box, raw
@@ -41,6 +42,8 @@ def _blend_positions(counts, q, method):
     sorted values is (1 - gamma) x[lo] + gamma x[hi], here read from NumPy's
     quantile of 0..n-1 for each count n (counts: one per slice)."""
     q = np.asarray(q, float)
+    if foreign(counts) is not None:
+        return _blend_positions_on_library(counts, q, method)
     lo = np.zeros(np.shape(counts) + q.shape, np.intp)
     gamma = np.full(np.shape(counts) + q.shape, np.nan)
     hi = np.zeros_like(lo)
@@ -53,6 +56,25 @@ def _blend_positions(counts, q, method):
         lo[at] = low.astype(np.intp)
         hi[at] = np.minimum(low + 1, n - 1).astype(np.intp)
         gamma[at] = v - low
+    return lo, hi, gamma
+
+
+def _blend_positions_on_library(counts, q, method):
+    """_blend_positions for counts on another array library (CuPy, Dask):
+    the same positions, selected with np.where on that library."""
+    shape = np.shape(counts) + q.shape
+    lo = zeros(shape, np.intp, like=counts)
+    hi = zeros(shape, np.intp, like=counts)
+    gamma = np.full_like(lo, np.nan, dtype=float)
+    for n in np.unique(counts).tolist():  # the distinct slice lengths, on the host
+        if n == 0:
+            continue
+        v = np.asarray(np.quantile(np.arange(n, dtype=float), q, method=method))
+        low = np.clip(np.floor(v), 0, n - 1)
+        at = np.reshape(counts == n, np.shape(counts) + (1,) * q.ndim)
+        lo = np.where(at, asarray(low.astype(np.intp), like=counts), lo)
+        hi = np.where(at, asarray(np.minimum(low + 1, n - 1).astype(np.intp), like=counts), hi)
+        gamma = np.where(at, asarray(v - low, like=counts), gamma)
     return lo, hi, gamma
 
 
@@ -85,13 +107,15 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
         counts = np.sum(np.logical_not(np.isnan(x)), axis=-1)
     else:
         counts = np.full(kept, n)
-    lo, hi, gamma = _blend_p(counts, _stop(q) if _traced(q) else q, method=method)
+    lo, hi, gamma = (asarray(v, like=x) for v in
+                     _blend_p(counts, _stop(q) if _traced(q) else q, method=method))
     if _traced(q):  # the slope between the two order statistics
         if method != "linear":
             raise UnsupportedOptionError(
                 f"np.{name} is differentiated in q only with method='linear'; pass q as a "
                 "constant for other methods.")
-        gamma = q * (np.reshape(counts, np.shape(counts) + (1,) * len(q_shape)) - 1) - lo
+        counts = asarray(np.reshape(counts, np.shape(counts) + (1,) * len(q_shape)), like=x)
+        gamma = q * (counts - 1) - lo
     flat = (-1,) if q_shape else (1,)
     lo_f = np.reshape(lo, kept + flat)
     hi_f = np.reshape(hi, kept + flat)
@@ -245,7 +269,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         raise NoRuleError("np.cov: weights are real (NumPy compares them with 0); got complex weights")
     w = None
     if fweights is not None:
-        w = np.asarray(fweights, float)
+        w = np.asarray(fweights, float) if foreign(fweights) is None else fweights.astype(float)
     if aweights is not None:
         w = aweights if w is None else w * aweights
     if w is None:

@@ -14,6 +14,7 @@ derivative), and its adjoint is the same with A^T in place of A.
 import numpy as np
 import scipy.linalg as _sl
 
+from ..arraylibs import asarray, like_of
 from ..complex_step import ComplexStepArray, _wrap
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
@@ -32,7 +33,8 @@ def _traced(*values):
 def _frechet(prim, a, e):
     """The derivative of the matrix function `prim` at a along e."""
     n = np.shape(a)[-1]
-    top, bottom = np.eye(2 * n)[:n], np.eye(2 * n)[n:]  # [I 0] and [0 I]
+    eye = asarray(np.eye(2 * n), like=like_of(a, e))
+    top, bottom = eye[:n], eye[n:]  # [I 0] and [0 I]
     big = _T(top) @ a @ top + _T(top) @ e @ bottom + _T(bottom) @ a @ bottom
     return top @ prim(big) @ _T(bottom)
 

@@ -12,13 +12,14 @@ import warnings
 
 import numpy as np
 
+from ...arraylibs import asarray, cholesky_lower, zeros
 from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements, nondifferentiable
 from .solves import _trisolve, solve_triangular_p
 from ...core.primitive import is_complex
 from .stacks import (_H, _T, _col, _conj, _diag, _diag_matrix, _from_triangle,
-                     _half_diagonal_tri, _result, _row, _to_triangle, _tril, _triu)
+                     _eye, _half_diagonal_tri, _result, _row, _to_triangle, _tril, _triu)
 
 
 class DegenerateWarning(RuntimeWarning):
@@ -35,7 +36,7 @@ def _is_zero(g):
 
 def _warn_degenerate(same, what):
     """`same` unchanged, with a DegenerateWarning if two values coincide."""
-    if np.any(same * (1 - np.eye(np.shape(same)[-1]))):
+    if np.any(same * _eye(np.shape(same)[-1], same, off=True)):
         warnings.warn(
             f"{what}: repeated values; the derivatives of their vectors are undefined "
             "(any rotation within the repeated subspace is a valid answer) and are "
@@ -73,7 +74,7 @@ def _no_full_uv(name, fix):
 # triangle. (Complex: the transposes of products stay plain, docs/complex.md;
 # only L^-H, from the Hermitian S, conjugates.)
 def _phi(x):
-    return x * _half_diagonal_tri(np.shape(x)[-1])
+    return x * asarray(_half_diagonal_tri(np.shape(x)[-1]), like=x)
 
 
 def _cholesky_jvp(tangents, args, ans, params):
@@ -98,7 +99,7 @@ def _phi_lt_times(l, g):
     a, b, c = l[..., :h, :h], l[..., h:, :h], l[..., h:, h:]
     g1, g2, g3 = g[..., :h, :h], g[..., h:, :h], g[..., h:, h:]
     top = _phi_lt_times(a, g1) + _phi(_T(b) @ g2)
-    top = np.concatenate([top, np.zeros(np.shape(top)[:-1] + (n - h,))], axis=-1)
+    top = np.concatenate([top, zeros(np.shape(top)[:-1] + (n - h,), np.float64, top)], axis=-1)
     bottom = np.concatenate([_T(c) @ g2, _phi_lt_times(c, g3)], axis=-1)
     return np.concatenate([top, bottom], axis=-2)
 
@@ -117,7 +118,7 @@ def _lower_over(p, l):
     y3 = _lower_over(p3, c)
     y2 = _T(_trisolve(a, _T(p2 - y3 @ b), trans=1))
     top = _lower_over(p1, a)
-    top = np.concatenate([top, np.zeros(np.shape(top)[:-1] + (n - h,))], axis=-1)
+    top = np.concatenate([top, zeros(np.shape(top)[:-1] + (n - h,), np.float64, top)], axis=-1)
     return np.concatenate([top, np.concatenate([y2, y3], axis=-1)], axis=-2)
 
 
@@ -128,7 +129,7 @@ def _cholesky_vjp(g, l, params, which):
 
 def _cholesky(a):
     try:
-        return np.linalg.cholesky(a)
+        return cholesky_lower(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             f"cholesky: the matrix (shape {np.shape(a)}) is not positive definite, so it "
@@ -349,7 +350,7 @@ def _qr_jvp(tangents, args, ans, params):
     x = _H(q) @ y
     w = _tril(x, -1) - _H(_tril(x, -1))
     if is_complex(x):
-        w = w + 1j * np.imag(x) * np.eye(np.shape(x)[-1])
+        w = w + 1j * np.imag(x) * _eye(np.shape(x)[-1], x)
     return [q @ (w - x) + y, (x - w) @ r]
 
 
@@ -357,7 +358,7 @@ def _qr_vjp(g, ans, params, which):
     (gq, gr), (q, r) = g, ans
     gx = gr @ _T(r) - _T(q) @ gq
     if is_complex(q):
-        gx = gx + _tril(_H(gx) - gx, -1) - 1j * np.imag(gx) * np.eye(np.shape(gx)[-1])
+        gx = gx + _tril(_H(gx) - gx, -1) - 1j * np.imag(gx) * _eye(np.shape(gx)[-1], gx)
     else:
         gx = gx + _tril(_T(gx) - gx, -1)  # through W, whose cotangent is -gx
     gy = gq + _conj(q) @ gx

@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 
+from ...arraylibs import asarray
 from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements
@@ -28,7 +29,7 @@ def matrix_power(a, n):
     """
     n = operator.index(n)
     if n == 0:
-        return np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)).copy()
+        return np.broadcast_to(asarray(np.eye(np.shape(a)[-1]), like=a), np.shape(a)).copy()
     if n < 0:
         a, n = inv_p(a), -n
     result, power = None, a
@@ -63,7 +64,7 @@ def matrix_transpose(x, /):
 def _cutoff_inverse(s, rcond):
     """1/s where s > rcond * max(s), else 0 (lstsq's cut), and where it is kept."""
     rs = raw(s)
-    keep = (rs > np.asarray(rcond)[..., None] * np.max(rs, axis=-1, keepdims=True, initial=0.0))
+    keep = (rs > asarray(np.asarray(rcond)[..., None], like=rs) * np.max(rs, axis=-1, keepdims=True, initial=0.0))
     return keep / np.where(keep, s, 1.0), keep
 
 
@@ -72,7 +73,7 @@ def _cutoff_inverse(s, rcond):
 # gA = -X^T g X^T + conj(P g^T X X^H) + conj(X^H X g^T Q)  (plain transposes
 # of the products, docs/complex.md; conj(.) from the transposes of dA^H).
 def _eye_like(x):
-    return np.eye(np.shape(x)[-1])
+    return asarray(np.eye(np.shape(x)[-1]), like=x)
 
 
 def _pinv_read(a, params):

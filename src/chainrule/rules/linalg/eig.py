@@ -24,6 +24,7 @@ Example:
 
 import numpy as np
 
+from ...arraylibs import asarray
 from ...core.primitive import Primitive, implements
 from ..shape import dtype_of
 from .stacks import _T, _col, _diag, _diag_matrix, _row
@@ -32,7 +33,7 @@ from .stacks import _T, _col, _diag, _diag_matrix, _row
 def _gaps(w):
     """F[..., i, j] = 1 / (w_j - w_i), 0 on the diagonal."""
     d = _row(w) - _col(w)
-    eye = np.eye(np.shape(w)[-1])
+    eye = asarray(np.eye(np.shape(w)[-1]), like=w)
     return (1 - eye) / (d + eye)
 
 

@@ -10,6 +10,7 @@ import importlib.util
 
 import numpy as np
 
+from ...arraylibs import asarray, foreign, is_dask, like_of
 from ...core.primitive import Primitive, implements, is_complex
 from ..batching import _solve_rule
 from .stacks import _T, _col, _result, _trace
@@ -38,7 +39,7 @@ def _solve(a, b):
     """np.linalg.solve, by substitution when every matrix of a is triangular
     (as MATLAB's backslash): the Cholesky spelling `solve(L, y)` then costs
     O(n^2), not an LU factorisation of L; the results agree to rounding."""
-    if HAVE_SCIPY:
+    if HAVE_SCIPY and foreign(a) is None:  # SciPy's triangular solve runs on NumPy arrays only
         a = np.asarray(a)
         lower = _which_triangle(a)
         if lower is not None:
@@ -122,6 +123,16 @@ def _solve_triangular(a, b, trans, lower, unit_diagonal):
         out = out.view(type(step))
         out._tag = step._tag
         return out
+    like = like_of(a, b)
+    # another array library (CuPy): SciPy's solver would need NumPy arrays. Dask keeps
+    # SciPy's route (computed here): its masked-solve route gave wrong cotangents on
+    # cho_solve's combined outputs (not yet understood; see tests/backends)
+    if like is not None and not is_dask(like):
+        n = np.shape(a)[-1]
+        t = a * asarray(_triangle_mask(n, lower, unit_diagonal), like=like)
+        if unit_diagonal:
+            t = t + asarray(np.eye(n), like=like)
+        return np.linalg.solve(_op(t, trans), b)
     a, b = np.asarray(a), np.asarray(b)
     if b.ndim == 1:
         return _solve_triangular(a, b[:, None], trans, lower, unit_diagonal)[..., 0]
@@ -145,7 +156,8 @@ def _solve_triangular_jvp(tangents, args, ans, params):
     (a, _), (ta, tb) = args, tangents
     rhs = 0 if tb is None else tb
     if ta is not None:
-        dt = ta * _triangle_mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
+        dt = ta * asarray(_triangle_mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"]),
+                          like=ta)
         rhs = rhs - _op(dt, params["trans"]) @ ans
     return solve_triangular_p(a, rhs, **params)
 
@@ -153,7 +165,7 @@ def _solve_triangular_jvp(tangents, args, ans, params):
 def _solve_triangular_vjp(g, res, params, which):
     (a, _), x = res
     gb = solve_triangular_p(a, g, **{**params, "trans": 1 - params["trans"]})
-    mask = _triangle_mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"])
+    mask = asarray(_triangle_mask(np.shape(a)[-1], params["lower"], params["unit_diagonal"]), like=g)
     return [_op(_neg_outer(gb, x), params["trans"]) * mask if i == 0 else gb for i in which]
 
 

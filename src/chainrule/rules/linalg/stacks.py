@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from ...arraylibs import asarray
 from ...core.primitive import is_complex
 
 
@@ -35,14 +36,20 @@ def _row(v):
     return np.expand_dims(v, -2)
 
 
+def _eye(n, like, off=False):
+    """np.eye(n) (1 - np.eye(n) if `off`) on the array library of `like`."""
+    eye = np.eye(n)
+    return asarray(1 - eye if off else eye, like=like)
+
+
 def _diag(x):
     """The diagonals of a stack of square matrices, shape (..., n)."""
-    return np.sum(x * np.eye(np.shape(x)[-1]), axis=-1)
+    return np.sum(x * asarray(np.eye(np.shape(x)[-1]), like=x), axis=-1)
 
 
 def _diag_matrix(v):
     """Square matrices with v (..., n) on the diagonal."""
-    return _col(v) * np.eye(np.shape(v)[-1])
+    return _col(v) * asarray(np.eye(np.shape(v)[-1]), like=v)
 
 
 def _trace(x):
@@ -51,12 +58,12 @@ def _trace(x):
 
 def _tril(x, k=0):
     m, n = np.shape(x)[-2:]
-    return x * np.tri(m, n, k)
+    return x * asarray(np.tri(m, n, k), like=x)
 
 
 def _triu(x, k=0):
     m, n = np.shape(x)[-2:]
-    return x * (1 - np.tri(m, n, k - 1))
+    return x * asarray(1 - np.tri(m, n, k - 1), like=x)
 
 
 @functools.lru_cache(maxsize=16)
@@ -73,7 +80,7 @@ def _from_triangle(t, lower):
     strict = _tril(t, -1) if lower else _triu(t, 1)
     if is_complex(t):
         n = np.shape(t)[-1]
-        return strict + _H(strict) + np.real(t) * np.eye(n)
+        return strict + _H(strict) + np.real(t) * _eye(n, t)
     tri = _tril(t) if lower else _triu(t)
     return tri + _T(strict)
 
@@ -82,11 +89,11 @@ def _to_triangle(s, lower):
     """Adjoint of `_from_triangle`: a cotangent on the triangle read,
     s_ij + s_ji below (above) the diagonal and s_ii on it (with conj(s_ji)
     and Re(s_ii) for complex s)."""
-    mask = _half_diagonal_tri(np.shape(s)[-1])
+    mask = asarray(_half_diagonal_tri(np.shape(s)[-1]), like=s)
     if is_complex(s):
         n = np.shape(s)[-1]
-        strict = np.tri(n, k=-1) if lower else np.tri(n, k=-1).T
-        return (s + _H(s)) * strict + np.real(s) * np.eye(n)
+        strict = asarray(np.tri(n, k=-1) if lower else np.tri(n, k=-1).T, like=s)
+        return (s + _H(s)) * strict + np.real(s) * _eye(n, s)
     return (s + _T(s)) * (mask if lower else mask.T)
 
 

@@ -23,6 +23,7 @@ order). The values themselves are SciPy's gammainc, gammaincc, gammaincinv.
 import numpy as np
 import scipy.special as sc
 
+from ...arraylibs import asarray
 from ...core.errors import NoRuleError
 from ...core.primitive import elementwise
 from ...core.trace import raw
@@ -65,6 +66,7 @@ def dgammainc_da(a, x):
     inside = x > 0
     xs = np.where(inside, x, 1.0)
     n, top = _terms(xs)
+    n = asarray(n, like=xs)
     a_, x_ = a[..., None], xs[..., None]
     log_x = np.log(x_)
     log_term = (a_ + n) * log_x - x_ - sc.gammaln(a_ + n + 1)
@@ -121,6 +123,7 @@ def _dbetainc_series(a, b, x):
     """(dI/da, dI/db) by the series, for x <= (a+1)/(a+b+2) and 0 < x < 1."""
     r = np.maximum(x, x * (a + b) / (a + 1))
     n, r_max = _beta_terms(r)
+    n = asarray(n, like=r)
     a_, b_, x_ = a[..., None], b[..., None], x[..., None]
     log_x, log_1mx = np.log(x_), np.log1p(-x_)
     log_t = ((a_ + n) * log_x + b_ * log_1mx - sc.gammaln(b_) + sc.gammaln(a_ + b_ + n)

@@ -1,0 +1,124 @@
+"""Derivatives of NumPy code on Dask arrays: lazy, and equal to NumPy's.
+
+The losses are the ordinary NumPy spellings; the data are chunked Dask
+arrays. Derivatives come back as Dask arrays that compute nothing until
+asked, and give NumPy's values when computed, on the local scheduler and on
+a `distributed.LocalCluster` of worker processes started by the test.
+"""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+
+def least_squares(w, X, y):
+    r = X @ w - y
+    return 0.5 * np.mean(r * r) + 0.5e-3 * np.sum(w * w)
+
+
+def logistic(w, X, y):
+    z = X @ w
+    return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5e-3 * np.sum(w * w)
+
+
+def _data(n=2000, d=6, chunk=100, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = (rng.random(n) < 0.5).astype(float)
+    return X, y, da.from_array(X, chunks=(chunk, d)), da.from_array(y, chunks=chunk)
+
+
+class _CountComputations(dask.callbacks.Callback):
+    """Counts graphs handed to a local scheduler: each is one computation."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def _start(self, dsk):
+        self.count += 1
+
+
+@pytest.mark.parametrize("loss", [least_squares, logistic])
+def test_derivatives_are_lazy_and_equal_numpys(loss):
+    X, y, Xd, yd = _data()
+    w = np.linspace(-0.5, 0.5, X.shape[1])
+    v = np.cos(np.arange(X.shape[1]))
+    with _CountComputations() as counter:
+        value, g = cr.value_and_grad(loss)(w, Xd, yd)
+        _, f_vjp = cr.vjp(lambda w: loss(w, Xd, yd), w)
+        (g_vjp,) = f_vjp(1.0)
+        _, t = cr.jvp(lambda w: loss(w, Xd, yd), (w,), (v,))
+        hv = cr.hvp(lambda w: loss(w, Xd, yd), (w,), (v,))
+    assert counter.count == 0, "a derivative was computed before it was asked for"
+    for lazy in (value, g, g_vjp, t, hv):
+        assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(value.compute(), loss(w, X, y), rtol=1e-13)
+    expected = cr.grad(loss)(w, X, y)
+    np.testing.assert_allclose(g.compute(), expected, rtol=1e-12)
+    np.testing.assert_allclose(g_vjp.compute(), expected, rtol=1e-12)
+    np.testing.assert_allclose(t.compute(), expected @ v, rtol=1e-12)
+    np.testing.assert_allclose(hv.compute(), cr.hvp(lambda w: loss(w, X, y), (w,), (v,)), rtol=1e-12)
+
+
+def test_gradient_in_dask_parameters():
+    X, y, Xd, yd = _data(n=400, chunk=50)
+    w = np.linspace(-0.5, 0.5, X.shape[1])
+    g = cr.grad(logistic)(da.from_array(w, chunks=3), Xd, yd)
+    assert isinstance(g, da.Array)
+    np.testing.assert_allclose(g.compute(), cr.grad(logistic)(w, X, y), rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.parametrize("loss", [least_squares, logistic])
+def test_gradient_on_a_local_cluster(cluster_client, loss):
+    X, y, Xd, yd = _data(n=20000, chunk=500)  # 40 chunks over two worker processes
+    w = np.linspace(-0.5, 0.5, X.shape[1])
+    g = cr.grad(loss)(w, Xd, yd)
+    assert isinstance(g, da.Array)
+    computed = cluster_client.compute(g).result()
+    np.testing.assert_allclose(computed, cr.grad(loss)(w, X, y), rtol=1e-12)
+
+
+def test_parallel_jacobian_hvps_and_gradients_equal_the_serial_ones(cluster_client):
+    from chainrule import parallel
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((7, 5))
+
+    def f(x):
+        return np.tanh(A @ x) * np.sum(x ** 2)
+
+    def scalar(x):
+        return np.sum(np.sin(A @ x) ** 2)
+
+    x = rng.standard_normal(5)
+    for mode in ("fwd", "rev"):
+        farmed = parallel.jacobian(f, x, mode=mode, block=2, client=cluster_client)
+        serial = parallel.jacobian(f, x, mode=mode, block=2, client=None)
+        np.testing.assert_array_equal(farmed, serial)
+        np.testing.assert_allclose(farmed, cr.jacfwd(f)(x), rtol=1e-13, atol=1e-14)
+    probes = rng.choice([-1.0, 1.0], size=(9, 5))
+    farmed = parallel.hvps(scalar, x, probes, block=4, client=cluster_client)
+    np.testing.assert_array_equal(farmed, parallel.hvps(scalar, x, probes, block=4))
+    np.testing.assert_allclose(farmed, probes @ cr.hessian(scalar)(x), rtol=1e-12, atol=1e-13)
+    points = [(rng.standard_normal(5),) for _ in range(5)]
+    farmed = parallel.map_grad(scalar, points, client=cluster_client)
+    for g, (p,) in zip(farmed, points):
+        np.testing.assert_array_equal(g, cr.grad(scalar)(p))
