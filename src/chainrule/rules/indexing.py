@@ -66,9 +66,11 @@ def scatter_add_at(g, index, shape):
         >>> scatter_add_at(np.ones(3), (np.array([0, 0, 2]),), (3,))
         array([2., 0., 1.])
     """
-    out = zeros(shape, np.result_type(g), like=g)
+    # Dask keeps NumPy zeros (g computed into them): its item assignment
+    # broadcasts differently from NumPy's
+    out = np.zeros(shape, np.result_type(g)) if is_dask(g) else zeros(shape, np.result_type(g), like=g)
     if _has_advanced(index):
-        if is_dask(out):
+        if is_dask(g):
             raise ArrayLibraryError(
                 "the scatter-add (np.add.at) in the derivative of advanced indexing "
                 "(x[index_array], np.take, diagonal, sort, ...) cannot stay lazy on Dask "

@@ -39,7 +39,8 @@ def _solve(a, b):
     """np.linalg.solve, by substitution when every matrix of a is triangular
     (as MATLAB's backslash): the Cholesky spelling `solve(L, y)` then costs
     O(n^2), not an LU factorisation of L; the results agree to rounding."""
-    if HAVE_SCIPY and foreign(a) is None:  # SciPy's triangular solve runs on NumPy arrays only
+    # SciPy's triangular solve runs on NumPy arrays (Dask's are computed for it, as before)
+    if HAVE_SCIPY and (foreign(a) is None or is_dask(a)):
         a = np.asarray(a)
         lower = _which_triangle(a)
         if lower is not None:
