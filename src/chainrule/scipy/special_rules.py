@@ -20,7 +20,8 @@ Example:
 import numpy as np
 import scipy.special as sc
 
-from ..core.errors import NoRuleError
+from ..arraylibs import foreign
+from ..core.errors import ArrayLibraryError, NoRuleError
 from ..core.primitive import Primitive
 from ..core.trace import Box, raw
 
@@ -221,6 +222,11 @@ def _chebyu_dx(n, x, ans):
 
 
 def _lpmv_dx(m, v, x, ans):
+    if foreign(x) is not None:  # measured on a GPU: CuPy's lpmv(m, v - 1, x) is not SciPy's
+        raise ArrayLibraryError(
+            f"the derivative of scipy.special.lpmv on {type(foreign(x)).__module__} arrays: "
+            "that library's lpmv disagrees with SciPy's at the orders the rule needs; "
+            "compute it on NumPy arrays.")
     return (v * x * ans - (v + m) * sc.lpmv(m, v - 1, x)) / (x * x - 1)
 
 
