@@ -222,11 +222,10 @@ def _chebyu_dx(n, x, ans):
 
 
 def _lpmv_dx(m, v, x, ans):
-    if foreign(x) is not None:  # measured on a GPU: CuPy's lpmv(m, v - 1, x) is not SciPy's
+    if type(foreign(x)).__module__.startswith("cupy"):  # measured on a GPU
         raise ArrayLibraryError(
-            f"the derivative of scipy.special.lpmv on {type(foreign(x)).__module__} arrays: "
-            "that library's lpmv disagrees with SciPy's at the orders the rule needs; "
-            "compute it on NumPy arrays.")
+            "the derivative of scipy.special.lpmv on CuPy arrays: CuPy's lpmv disagrees "
+            "with SciPy's at the orders the rule needs; compute it on NumPy arrays.")
     return (v * x * ans - (v + m) * sc.lpmv(m, v - 1, x)) / (x * x - 1)
 
 
