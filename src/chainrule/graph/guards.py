@@ -56,7 +56,7 @@ def short_where(where):
     """`file:line: code` with the file's folder dropped (first line only).
 
     Example:
-        >>> short_where("/home/u/model.py:12: if x > 0:")
+        >>> short_where("project/models/model.py:12: if x > 0:")
         'model.py:12: if x > 0:'
     """
     first = where.splitlines()[0] if where else "<unknown line>"
