@@ -178,3 +178,52 @@ def test_mixed_plan_under_vmap():
     assert cr.jacobian_plan(f, xs[0]).order == "mixed"
     J = cr.vmap(cr.jacobian(f))(xs)
     np.testing.assert_allclose(J, np.stack([cr.jacfwd(f)(x) for x in xs]), rtol=1e-10, atol=1e-13)
+
+
+def test_plan_is_made_once_per_signature(monkeypatch):
+    from chainrule import product_order
+    calls = []
+    real = product_order.plan
+    monkeypatch.setattr(product_order, "plan", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for f, n, order in CHAINS:
+        calls.clear()
+        jac = cr.jacobian(f)
+        for _ in range(3):
+            x = rng.standard_normal(n)
+            np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+        assert len(calls) == 1, f.__name__
+        jac(rng.standard_normal((n, 1)))  # another shape: another plan
+        assert len(calls) == 2
+
+
+def test_pure_plan_runs_the_pure_mode_itself(monkeypatch):
+    from chainrule import jacobians
+    seen = []
+    real = jacobians.jacrev
+
+    def spy(fun, argnums=0, **kw):
+        inner = real(fun, argnums, **kw)
+        return lambda *a, **k: seen.append(1) or inner(*a, **k)
+    monkeypatch.setattr(jacobians, "jacrev", spy)
+    jac = cr.jacobian(wide_to_narrow)
+    x = rng.standard_normal(1000)
+    jac(x), jac(x)
+    assert len(seen) == 2
+
+
+def test_mixed_plan_follows_a_changed_closure():
+    """A mixed plan replays the graph's constants: it re-traces each call, so
+    rebinding a captured array changes the Jacobian as it should."""
+    weights = {"B": B.copy()}
+
+    def f(x):
+        return np.tanh(weights["B"] @ np.tanh(A @ x))
+
+    jac = cr.jacobian(f)
+    x = rng.standard_normal(1000)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    weights["B"] = 2.0 * B
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    weights["B"][:] = 0.5 * B  # in place
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)

@@ -211,9 +211,13 @@ def jacobian(fun, argnums=0, sparse=False):
     (see `chainrule.product_order` and `jacobian_plan`): forward mode,
     reverse mode, or a mixed order (forward over some segments, reverse
     over others, the pieces multiplied) when the graph narrows in the
-    middle. The plan is made once per argument signature; graphs that
-    cannot be traced or cut fall back to the cheaper pure mode by input and
-    output size. The result is shaped out.shape + arg.shape as for `jacfwd`.
+    middle. The plan is made once per argument signature (structure,
+    shapes, dtypes): when it is a pure order, later calls run exactly that
+    mode's code (`jacfwd` or `jacrev`); a mixed plan re-traces fun per call
+    (shapes only) and reuses the plan while the graph is unchanged. Graphs
+    that cannot be traced or cut fall back to the cheaper pure mode by input
+    and output size. The result is shaped out.shape + arg.shape as for
+    `jacfwd`.
 
     With sparse=True the function returns a `scipy.sparse` matrix of shape
     (out.size, arg.size), computed by colouring the sparsity pattern (see
@@ -227,27 +231,65 @@ def jacobian(fun, argnums=0, sparse=False):
     if sparse:
         from .sparse import sparse_jacobian
         return sparse_jacobian(fun, argnums)
-    orders = {}  # argument signature -> planned order
+    pure = {"forward": jacfwd(fun, argnums), "reverse": jacrev(fun, argnums)}
+    entries = {}  # argument signature -> the pure mode's function, or a _Mixed
 
     def jac_fun(*args, **kwargs):
-        from .product_order import execute, plan
-        batching.install()
         if kwargs:
+            batching.install()
             return _jacobian_by_size(fun, argnums, args, kwargs)
         key = _plan_key(args)
-        order = orders.get(key)
-        if order is None or order == "mixed":  # a mixed plan is re-traced per call
-            p = plan(fun, *args, argnums=argnums)
-            order = orders[key] = p.order
-            if order == "mixed":
-                try:
-                    return execute(p, args[argnums])
-                except Exception:  # the replay met something it cannot run: a pure
-                    order = orders[key] = p.pure_order  # mode (raises the user's own errors)
-        return (jacfwd if order == "forward" else jacrev)(fun, argnums)(*args)
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = _planned(fun, argnums, args, pure)
+        if type(entry) is _Mixed:
+            out = entry(args)
+            if entry.pure is not None:  # the mixed order failed here: from now on, a pure one
+                entries[key] = entry.pure
+            return out
+        return entry(*args)  # a pure order: exactly that mode's code path
 
     jac_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'fun')})"
     return jac_fun
+
+
+def _planned(fun, argnums, args, pure):
+    """What `jacobian` runs at this signature: a pure mode's function, or a
+    `_Mixed` holding the mixed plan."""
+    from .product_order import plan
+    batching.install()
+    p = plan(fun, *args, argnums=argnums)
+    return _Mixed(fun, argnums, p, pure) if p.order == "mixed" else pure[p.order]
+
+
+class _Mixed:
+    """A mixed plan, kept per signature. Each call re-traces fun (shapes only,
+    cheap next to the Jacobian) because the replay runs the graph's
+    constants, which a closure may have changed; the cached plan is reused
+    when the graph has the same structure (`product_order.rebind`), and
+    remade otherwise. A replay that fails sets `pure`, the cheaper pure
+    mode's function, which the caller uses from then on."""
+
+    def __init__(self, fun, argnums, plan_, pure):
+        self.fun, self.argnums, self.plan, self.modes = fun, argnums, plan_, pure
+        self.pure = None
+
+    def __call__(self, args):
+        from .product_order import execute, plan_graph, rebind, trace_for_plan
+        batching.install()
+        graph = trace_for_plan(self.fun, args, self.argnums)
+        p = graph if not hasattr(graph, "eqns") else rebind(self.plan, graph)
+        if p is None:  # a different graph at the same shapes: plan it afresh
+            p = plan_graph(graph, self.plan.name)
+            if p.order == "mixed":
+                self.plan = p
+        if p.order != "mixed":
+            return self.modes[p.order](*args)
+        try:
+            return execute(p, args[self.argnums])
+        except Exception:  # the replay met something it cannot run: a pure
+            self.pure = self.modes[p.pure_order]  # mode (raises the user's own errors)
+            return self.pure(*args)
 
 
 def jacobian_plan(fun, *args, argnums=0):
@@ -268,6 +310,8 @@ def jacobian_plan(fun, *args, argnums=0):
 
 
 def _plan_key(args):
+    if len(args) == 1 and type(args[0]) is np.ndarray:  # the common case, cheaply
+        return args[0].shape, args[0].dtype
     leaves, tree = tree_flatten(list(args))
     key = []
     for x in leaves:

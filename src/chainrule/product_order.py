@@ -35,7 +35,7 @@ Example:
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -266,6 +266,7 @@ class JacobianPlan:
     name: str = "fun"
     pure_order: str = None  # the cheaper pure mode
     _chain: Chain = None
+    _structure: str = None  # the printed graph it was planned on (see `rebind`)
 
     def __str__(self):
         lines = [f"Jacobian plan for {self.name}: order {self.order}"]
@@ -318,6 +319,15 @@ def plan(fun, *args, argnums=0):
         >>> plan(lambda x: np.tanh(W @ x), np.zeros(100)).order
         'reverse'
     """
+    graph = trace_for_plan(fun, args, argnums)
+    if isinstance(graph, JacobianPlan):
+        return graph
+    return plan_graph(graph, getattr(fun, "__name__", "fun"))
+
+
+def trace_for_plan(fun, args, argnums):
+    """The graph of fun as a function of argument argnums (shapes only), or
+    the by-size JacobianPlan when fun cannot be planned from a graph."""
     from .graph.trace import trace
     from .jacobians import _restrict
     name = getattr(fun, "__name__", "fun")
@@ -329,16 +339,45 @@ def plan(fun, *args, argnums=0):
                                if a is not x):
         return _by_size(*_sizes(fun, args, argnums), "not one array argument", name)
     try:
-        graph = trace(f, example(x))
+        return trace(f, example(x))
     except Exception as err:  # untraceable: value-dependent code, captured boxes...
         return _by_size(*_sizes(fun, args, argnums), f"not traceable: {type(err).__name__}", name)
-    n_in = int(np.size(leaves[0]))
+
+
+def plan_graph(graph, name="fun"):
+    """The JacobianPlan of a traced one-argument function's graph."""
+    n_in = sum(v.size for v in graph.inputs)
     n_out = sum(v.size for v in graph.outputs if hasattr(v, "size")) or 1
     one_array = len(graph.outputs) == 1 and tree_unflatten(graph.out_tree, [_LEAF]) is _LEAF
     chain = find_chain(graph) if one_array and len(graph.inputs) == 1 else None
     if chain is None:
         return _by_size(n_in, n_out, "not a chain from one float array to one float array", name)
-    return plan_chain(chain, name)
+    p = plan_chain(chain, name)
+    p._structure = str(graph)
+    return p
+
+
+def rebind(plan_, graph):
+    """plan_ on another trace of the same function (same structure: the same
+    printed graph, constants possibly different), or None when the new
+    graph differs. A mixed plan replays the graph's constants, so it is
+    run on the graph of this call, never on the one it was planned on."""
+    if plan_._chain is None or str(graph) != plan_._structure:
+        return None
+    old = plan_._chain.graph
+    new_vars = _all_vars(graph)
+    env = dict(zip(_all_vars(old), new_vars))
+    c = plan_._chain
+    chain = Chain(graph, [env[v] for v in c.cuts], c.segments, {env[v] for v in c.depends},
+                  c.flops, c.primal, c.width, c.tape)
+    return replace(plan_, _chain=chain)
+
+
+def _all_vars(graph):
+    out = list(graph.inputs) + list(graph.consts)
+    for e in graph.eqns:
+        out.extend(e.outputs)
+    return out
 
 
 def plan_chain(chain, name="fun"):
