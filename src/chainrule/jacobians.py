@@ -277,16 +277,16 @@ class _Mixed:
     def __call__(self, args):
         from .product_order import execute, plan_graph, rebind, trace_for_plan
         batching.install()
-        graph = trace_for_plan(self.fun, args, self.argnums)
-        p = graph if not hasattr(graph, "eqns") else rebind(self.plan, graph)
+        traced = trace_for_plan(self.fun, args, self.argnums)
+        p = traced if not isinstance(traced, tuple) else rebind(self.plan, *traced)
         if p is None:  # a different graph at the same shapes: plan it afresh
-            p = plan_graph(graph, self.plan.name)
+            p = plan_graph(*traced, name=self.plan.name)
             if p.order == "mixed":
                 self.plan = p
         if p.order != "mixed":
             return self.modes[p.order](*args)
         try:
-            return execute(p, args[self.argnums])
+            return execute(p, args, self.argnums)
         except Exception:  # the replay met something it cannot run: a pure
             self.pure = self.modes[p.pure_order]  # mode (raises the user's own errors)
             return self.pure(*args)

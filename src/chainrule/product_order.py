@@ -67,6 +67,8 @@ class Chain:
     primal: list = field(default_factory=list)
     width: list = field(default_factory=list)
     tape: list = field(default_factory=list)
+    branches: list = field(default_factory=list)  # per segment: Branches or None
+    top_options: list = field(default_factory=list)  # the Steps considered for the whole chain
 
     @property
     def sizes(self):
@@ -81,28 +83,52 @@ def _float(v):
     return np.dtype(v.dtype).kind == "f"
 
 
-def find_chain(graph):
-    """The Chain of a one-input, one-output graph, or None when its output
-    does not depend on its input through floating-point values."""
+MAX_DEPTH = 4  # nesting of branches planned apart (deeper ones stay opaque segments)
+
+
+@dataclass
+class Branches:
+    """A segment that ends by merging parallel branches (a residual block
+    x + f(x), two branches added or multiplied): `merge` is the index of the
+    merging equation, `operands` its distinct operands that depend on the
+    segment's input, and `subs[i]` the Chain from the segment's input to
+    operands[i] (None when the operand is that input itself). Each branch's
+    Jacobian is made by its own plan; the merge takes them as tangents
+    (the chain rule summed over the paths through each operand)."""
+
+    merge: int
+    operands: list
+    subs: list
+    best: list = None  # each branch's cheapest Step (set by `solve`)
+
+
+def find_chain(graph, x=None, y=None, eqn_ids=None, depth=0):
+    """The Chain of a one-input, one-output graph (or of the part of it
+    between Vars x and y made of the equations eqn_ids), or None when y does
+    not depend on x through floating-point values."""
     from .graph.cost import eqn_cost
     from .graph.ir import Var, reads
-    (x,), (y,) = graph.inputs, graph.outputs
+    if x is None:
+        (x,), (y,) = graph.inputs, graph.outputs
+        eqn_ids = range(len(graph.eqns))
     if not isinstance(y, Var) or not _float(x) or not _float(y):
         return None
     depends = {x}
-    for e in graph.eqns:
+    for k in eqn_ids:
+        e = graph.eqns[k]
         if any(v in depends for v in reads(e)):
             depends.update(v for v in e.outputs if _float(v))
     if y not in depends:
         return None
     n = len(graph.eqns)
     last = {}
-    for k, e in enumerate(graph.eqns):
-        for v in reads(e):
+    for k in eqn_ids:
+        for v in reads(graph.eqns[k]):
             last[v] = k
     last[y] = n
     live, cuts, bounds = {x} if last.get(x, -1) >= 0 else set(), [x], [-1]
-    for k, e in enumerate(graph.eqns):
+    for k in eqn_ids:
+        e = graph.eqns[k]
         live = {v for v in live if last.get(v, -1) > k}
         live.update(v for v in e.outputs if v in depends and last.get(v, -1) > k)
         if len(live) == 1:
@@ -112,11 +138,16 @@ def find_chain(graph):
                 bounds.append(k)
     if cuts[-1] is not y:
         return None
-    cuts, bounds = _runs(cuts, bounds)
-    chain = Chain(graph, cuts, [], depends)
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        eqns = list(range(a + 1, b + 1))
-        chain.segments.append(eqns)
+    raw = Chain(graph, cuts, [[k for k in eqn_ids if a < k <= b] for a, b in zip(bounds[:-1], bounds[1:])],
+                depends)
+    branches = [_branches(raw, s, depth) if depth < MAX_DEPTH else None
+                for s in range(len(raw.segments))]
+    keep = _runs(cuts, branches)
+    chain = Chain(graph, [cuts[k] for k in keep], [], depends)
+    for i, j in zip(keep[:-1], keep[1:]):
+        chain.segments.append([k for s in range(i, j) for k in raw.segments[s]])
+        chain.branches.append(branches[i] if j == i + 1 else None)
+    for eqns in chain.segments:
         flops = primal = width = tape = 0
         for k in eqns:
             e = graph.eqns[k]
@@ -134,14 +165,57 @@ def find_chain(graph):
     return chain
 
 
-def _runs(cuts, bounds):
-    """Only the first and last cut of each run of equal sizes: inside a run
-    every split multiplies the same sizes, and the cost of moving the split
-    is linear in the segments moved, so an end of the run is always best."""
-    keep = [k for k in range(len(cuts))
-            if k == 0 or k == len(cuts) - 1
-            or _size(cuts[k - 1]) != _size(cuts[k]) or _size(cuts[k + 1]) != _size(cuts[k])]
-    return [cuts[k] for k in keep], [bounds[k] for k in keep]
+def _branches(chain, s, depth):
+    """The Branches of segment s, or None when it does not end by merging
+    two or more operands that depend on its input (or a param is traced)."""
+    from .graph.ir import Var, param_vars, reads
+    graph = chain.graph
+    a, b = chain.cuts[s], chain.cuts[s + 1]
+    made = {v: k for k in chain.segments[s] for v in graph.eqns[k].outputs}
+    k_merge = made.get(b)
+    if k_merge is None:
+        return None
+    e = graph.eqns[k_merge]
+    if e.multiple or any(v in chain.depends for p in e.params.values() for v in param_vars(p)):
+        return None
+    operands = []
+    for v in e.inputs:
+        if isinstance(v, Var) and v in chain.depends and v not in operands:
+            operands.append(v)
+    if len(operands) < 2:
+        return None
+    cones = []
+    for u in operands:
+        cone, stack = set(), [u]
+        while stack:
+            k = made.get(stack.pop())
+            if k is not None and k not in cone:
+                cone.add(k)
+                stack.extend(w for w in reads(graph.eqns[k]) if w in chain.depends)
+        cones.append(cone)
+    if not any(cones):
+        return None
+    # Branches that share equations (x -> h, then h * sin(h)) are still
+    # exact by the sum over paths; the shared work is counted, and done,
+    # once per branch, so the plan takes them apart only when that pays.
+    subs = []
+    for u, cone in zip(operands, cones):
+        sub = None if u is a else find_chain(graph, a, u, sorted(cone), depth + 1)
+        if sub is None and u is not a:
+            return None
+        subs.append(sub)
+    return Branches(k_merge, operands, subs)
+
+
+def _runs(cuts, branches):
+    """The cuts kept: only the first and last of each run of equal sizes
+    (inside a run every split multiplies the same sizes, and the cost of
+    moving the split is linear in the segments moved, so an end of the run
+    is always best), and both ends of every segment with Branches."""
+    last = len(cuts) - 1
+    return [k for k in range(len(cuts))
+            if k == 0 or k == last or _size(cuts[k - 1]) != _size(cuts[k])
+            or _size(cuts[k + 1]) != _size(cuts[k]) or branches[k - 1] or branches[k]]
 
 
 # --------------------------------------------------------------------------
@@ -152,7 +226,8 @@ class Step:
     """How the explicit Jacobian of cuts[lo] -> cuts[hi] is made: "identity";
     "forward" (push `seed`, the Jacobian lo -> mid, through mid -> hi);
     "reverse" (pull `seed`, the Jacobian mid -> hi, back through lo -> mid);
-    "product" (`right` is lo -> mid, `left` mid -> hi)."""
+    "product" (`right` is lo -> mid, `left` mid -> hi); "branches" (segment
+    lo's Branches, each branch's Jacobian made by its own Step, then merged)."""
 
     kind: str
     lo: int
@@ -163,6 +238,7 @@ class Step:
     right: "Step" = None
     flops: float = 0.0
     peak: float = 0.0  # elements
+    parts: list = None  # "branches": (branch chain's sizes or None for I, its Step) each
 
     def size_out(self, sizes):
         """Elements of the explicit Jacobian this step makes (none for I)."""
@@ -182,6 +258,9 @@ class Step:
         if self.kind == "product":
             return (f"J[{lo}:{hi}] ({shape}) = ({self.left.describe(sizes)}) "
                     f"@ ({self.right.describe(sizes)})")
+        if self.kind == "branches":
+            parts = ["I" if sizes_ is None else f"[{part.describe(sizes_)}]" for sizes_, part in self.parts]
+            return f"J[{lo}:{hi}] ({shape}) = merge of branches " + ", ".join(parts)
         return f"I({sizes[lo]})"
 
 
@@ -218,6 +297,8 @@ def solve(chain):
                 peak = max(s.peak, s.size_out(n) + _sum(T, lo, mid) + q * _max(W, lo, mid)
                            + q * n[lo])
                 options.append(Step("reverse", lo, hi, mid, seed=s, flops=flops, peak=peak))
+            if length == 1 and chain.branches[lo] is not None:
+                options.append(_branch_step(chain, lo))
             for mid in range(lo + 1, hi):
                 r, l_ = best[lo][mid], best[mid][hi]
                 flops = r.flops + l_.flops + 2.0 * n[lo] * n[mid] * n[hi]
@@ -226,7 +307,36 @@ def solve(chain):
                 options.append(Step("product", lo, hi, mid, left=l_, right=r,
                                     flops=flops, peak=peak))
             best[lo][hi] = _cheapest(options)
+            if length == L:
+                chain.top_options = options
     return best
+
+
+def _branch_step(chain, s):
+    """The Step making segment s's Jacobian branch by branch: each branch's
+    cheapest explicit Jacobian (the identity for a skip connection), then
+    all of them pushed through the merge as n_in tangents."""
+    from .graph.cost import eqn_cost
+    br = chain.branches[s]
+    n = chain.sizes
+    e = chain.graph.eqns[br.merge]
+    br.best = []
+    flops = peak = held = 0.0
+    for u, sub in zip(br.operands, br.subs):
+        if sub is None:
+            step = Step("identity", 0, 0)
+        else:
+            step = solve(sub)[0][len(sub.segments)]
+        br.best.append(step)
+        flops += step.flops
+        peak = max(peak, held + step.peak)
+        held += _size(u) * n[s]
+    out = sum(_size(v) for v in e.outputs)
+    merge = eqn_cost(e).flops
+    flops += n[s] * max(merge, out) + merge
+    peak = max(peak, held + n[s] * n[s + 1])
+    parts = [(None if sub is None else sub.sizes, step) for sub, step in zip(br.subs, br.best)]
+    return Step("branches", s, s + 1, flops=flops, peak=peak, parts=parts)
 
 
 def _cheapest(options):
@@ -267,6 +377,7 @@ class JacobianPlan:
     pure_order: str = None  # the cheaper pure mode
     _chain: Chain = None
     _structure: str = None  # the printed graph it was planned on (see `rebind`)
+    _layout: object = None  # a Layout when fun has several inputs or outputs
 
     def __str__(self):
         lines = [f"Jacobian plan for {self.name}: order {self.order}"]
@@ -310,7 +421,7 @@ def example(x):
 
 
 def plan(fun, *args, argnums=0):
-    """The plan for the Jacobian of fun by argument argnums at these
+    """The plan for the Jacobian of fun by the argument(s) argnums at these
     argument shapes; see `JacobianPlan`. Values are never read.
 
     Example:
@@ -319,33 +430,82 @@ def plan(fun, *args, argnums=0):
         >>> plan(lambda x: np.tanh(W @ x), np.zeros(100)).order
         'reverse'
     """
-    graph = trace_for_plan(fun, args, argnums)
-    if isinstance(graph, JacobianPlan):
-        return graph
-    return plan_graph(graph, getattr(fun, "__name__", "fun"))
+    traced = trace_for_plan(fun, args, argnums)
+    if isinstance(traced, JacobianPlan):
+        return traced
+    return plan_graph(*traced, name=getattr(fun, "__name__", "fun"))
+
+
+@dataclass
+class Layout:
+    """How a function of several arrays (argnums a tuple, a nested argument)
+    or with several outputs is planned: as the function of the inputs'
+    leaves laid end to end (`in_leaves`: their shapes, `in_spec`) returning
+    its outputs' leaves raveled end to end (`out` records their spec and
+    shapes while tracing); `single` an int argnums."""
+
+    in_shapes: list
+    in_spec: object
+    single: bool
+    out: dict
 
 
 def trace_for_plan(fun, args, argnums):
-    """The graph of fun as a function of argument argnums (shapes only), or
-    the by-size JacobianPlan when fun cannot be planned from a graph."""
+    """(graph, layout) of fun as a function of the argument(s) argnums
+    (shapes only; layout None for one array in and one array out), or the
+    by-size JacobianPlan when fun cannot be planned from a graph."""
     from .graph.trace import trace
     from .jacobians import _restrict
     name = getattr(fun, "__name__", "fun")
-    if not isinstance(argnums, (int, np.integer)):
-        return _by_size(*_sizes(fun, args, argnums), "several arguments", name)
-    f, (x,) = _restrict(fun, args, (int(argnums),), {})
-    leaves = tree_flatten(x)[0]
-    if len(leaves) != 1 or leaves[0] is not x or any(isinstance(a, Box) for a in tree_flatten(list(args))[0]
-                               if a is not x):
-        return _by_size(*_sizes(fun, args, argnums), "not one array argument", name)
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(argnums)
+    f, primals = _restrict(fun, args, nums, {})
+    in_leaves, in_spec = tree_flatten(primals)
+    mine = {id(v) for v in in_leaves}
+    if any(isinstance(a, Box) for a in tree_flatten(list(args))[0] if id(a) not in mine):
+        return _by_size(*_sizes(fun, args, argnums), "a non-differentiated argument is traced", name)
     try:
-        return trace(f, example(x))
+        if single and len(in_leaves) == 1 and in_leaves[0] is primals[0]:
+            graph = trace(f, example(primals[0]))
+            if len(graph.outputs) == 1 and tree_unflatten(graph.out_tree, [_LEAF]) is _LEAF:
+                return graph, None
+        flat, layout = _flat(f, in_leaves, in_spec, single)
+        return trace(flat, np.zeros(sum(int(np.size(v)) for v in in_leaves), _leaf_dtype(in_leaves))), layout
     except Exception as err:  # untraceable: value-dependent code, captured boxes...
         return _by_size(*_sizes(fun, args, argnums), f"not traceable: {type(err).__name__}", name)
 
 
-def plan_graph(graph, name="fun"):
-    """The JacobianPlan of a traced one-argument function's graph."""
+def _leaf_dtype(leaves):
+    dtypes = {np.dtype(getattr(v, "dtype", None) or np.result_type(v)) for v in leaves}
+    if len(dtypes) != 1:
+        raise TypeError("arguments of several dtypes")
+    return dtypes.pop()
+
+
+def _flat(f, in_leaves, in_spec, single):
+    """f as a function of one vector (the leaves end to end) returning one
+    vector (its output leaves raveled end to end)."""
+    shapes = [tuple(np.shape(v)) for v in in_leaves]
+    layout = Layout(shapes, in_spec, single, {})
+
+    def flat(v):
+        parts, start = [], 0
+        for shape in shapes:
+            n = math.prod(shape)
+            parts.append(np.reshape(v[start:start + n], shape))
+            start += n
+        out_leaves, out_spec = tree_flatten(f(*tree_unflatten(in_spec, parts)))
+        layout.out["spec"], layout.out["shapes"] = out_spec, [tuple(np.shape(o)) for o in out_leaves]
+        _leaf_dtype(out_leaves)
+        if len(out_leaves) == 1:
+            return np.reshape(out_leaves[0], (-1,))
+        return np.concatenate([np.reshape(o, (-1,)) for o in out_leaves])
+    flat.__name__ = getattr(f, "__name__", "fun")
+    return flat, layout
+
+
+def plan_graph(graph, layout=None, name="fun"):
+    """The JacobianPlan of a traced graph of one input and one output."""
     n_in = sum(v.size for v in graph.inputs)
     n_out = sum(v.size for v in graph.outputs if hasattr(v, "size")) or 1
     one_array = len(graph.outputs) == 1 and tree_unflatten(graph.out_tree, [_LEAF]) is _LEAF
@@ -354,23 +514,29 @@ def plan_graph(graph, name="fun"):
         return _by_size(n_in, n_out, "not a chain from one float array to one float array", name)
     p = plan_chain(chain, name)
     p._structure = str(graph)
+    p._layout = layout
     return p
 
 
-def rebind(plan_, graph):
+def rebind(plan_, graph, layout=None):
     """plan_ on another trace of the same function (same structure: the same
     printed graph, constants possibly different), or None when the new
     graph differs. A mixed plan replays the graph's constants, so it is
     run on the graph of this call, never on the one it was planned on."""
     if plan_._chain is None or str(graph) != plan_._structure:
         return None
-    old = plan_._chain.graph
-    new_vars = _all_vars(graph)
-    env = dict(zip(_all_vars(old), new_vars))
-    c = plan_._chain
-    chain = Chain(graph, [env[v] for v in c.cuts], c.segments, {env[v] for v in c.depends},
-                  c.flops, c.primal, c.width, c.tape)
-    return replace(plan_, _chain=chain)
+    env = dict(zip(_all_vars(plan_._chain.graph), _all_vars(graph)))
+    return replace(plan_, _chain=_remapped(plan_._chain, env, graph), _layout=layout)
+
+
+def _remapped(c, env, graph):
+    """Chain c (and its branches' chains) on graph, whose Vars env maps c's to."""
+    branches = [None if b is None else
+                Branches(b.merge, [env[v] for v in b.operands],
+                         [None if sub is None else _remapped(sub, env, graph) for sub in b.subs], b.best)
+                for b in c.branches]
+    return Chain(graph, [env[v] for v in c.cuts], c.segments, {env[v] for v in c.depends},
+                 c.flops, c.primal, c.width, c.tape, branches, c.top_options)
 
 
 def _all_vars(graph):
@@ -389,7 +555,7 @@ def plan_chain(chain, name="fun"):
     fwd = _pure(chain, "forward")
     rev = _pure(chain, "reverse")
     alternatives = [("forward", fwd.flops, fwd.peak * item), ("reverse", rev.flops, rev.peak * item)]
-    mixed = _best_mixed(chain, best) if L >= 2 else None
+    mixed = _best_mixed(chain, best)
     pure = _cheapest([fwd, rev])
     order = pure.kind
     if mixed is not None:
@@ -400,7 +566,7 @@ def plan_chain(chain, name="fun"):
         if total < MIXED_MARGIN * pure.flops:
             order = "mixed"
     return JacobianPlan(order, alternatives, chain=n, step=mixed if order == "mixed" else None,
-                        reason="" if L >= 2 else "no cut point: a single Jacobian",
+                        reason="" if mixed is not None else "no cut point: a single Jacobian",
                         name=name, pure_order=pure.kind, _chain=chain)
 
 
@@ -418,30 +584,10 @@ def _pure(chain, kind):
 
 
 def _best_mixed(chain, best):
-    """The cheapest top-level Step that is neither pure order."""
+    """The cheapest top-level Step that is neither pure order, or None."""
     L = len(chain.segments)
-    top = best[0][L]
-    if not _is_pure(top, L):
-        return top
-    n = chain.sizes
-    F, P, W, T = chain.flops, chain.primal, chain.width, chain.tape
-    options = []
-    for mid in range(1, L):
-        s = best[0][mid]
-        options.append(Step("forward", 0, L, mid, seed=s,
-                            flops=s.flops + n[0] * _sum(F, mid, L) + _sum(P, mid, L),
-                            peak=max(s.peak, s.size_out(n) + n[0] * (_max(W, mid, L) + n[L]))))
-        s = best[mid][L]
-        options.append(Step("reverse", 0, L, mid, seed=s,
-                            flops=s.flops + n[L] * _sum(F, 0, mid) + _sum(P, 0, mid),
-                            peak=max(s.peak, s.size_out(n) + _sum(T, 0, mid)
-                                     + n[L] * (_max(W, 0, mid) + n[0]))))
-        r, l_ = best[0][mid], best[mid][L]
-        options.append(Step("product", 0, L, mid, left=l_, right=r,
-                            flops=r.flops + l_.flops + 2.0 * n[0] * n[mid] * n[L],
-                            peak=max(r.peak, r.size_out(n) + l_.peak,
-                                     r.size_out(n) + l_.size_out(n) + n[0] * n[L])))
-    return _cheapest(options)
+    options = [o for o in chain.top_options if not _is_pure(o, L)]
+    return _cheapest(options) if options else None
 
 
 def _sizes(fun, args, argnums):
@@ -482,6 +628,13 @@ class _Replay:
             env.update(zip(e.outputs, ans))
         else:
             env[e.outputs[0]] = ans
+
+    @classmethod
+    def sharing(cls, replay, chain):
+        """A replay of a branch's chain on the values replay computed."""
+        sub = cls.__new__(cls)
+        sub.chain, sub.env, sub._substitute = chain, replay.env, replay._substitute
+        return sub
 
     def value(self, i):
         return self.env[self.chain.cuts[i]]
@@ -525,9 +678,38 @@ def _pull(f, x, rows):
     return np.reshape(trace.unbox(g), (q, -1))
 
 
+def _merge(replay, br, Js, dtype):
+    """The merge equation's Jacobian by the segment input: the branch
+    Jacobians Js (one per operand, size_u by n) pushed through it as n
+    tangents at once."""
+    from .api import jvp
+    from .core.batch import BatchTrace
+    e = replay.chain.graph.eqns[br.merge]
+    n = np.shape(Js[0])[1]
+
+    def merge(*values):
+        env = dict(replay.env)
+        env.update(zip(br.operands, values))
+        replay._run(e, env)
+        return env[e.outputs[0]]
+
+    trace = BatchTrace(n)
+    primals = tuple(replay.env[u] for u in br.operands)
+    tangents = tuple(trace.box(np.reshape(np.transpose(J), (n,) + tuple(u.shape)))
+                     for J, u in zip(Js, br.operands))
+    _, t = jvp(merge, primals, tangents)
+    return np.transpose(np.reshape(trace.unbox(t), (n, -1)))
+
+
 def _evaluate(step, replay, sizes, dtype):
     if step.kind == "identity":
         return np.eye(sizes[step.lo], dtype=dtype)
+    if step.kind == "branches":
+        br = replay.chain.branches[step.lo]
+        Js = [np.eye(sizes[step.lo], dtype=dtype) if sub is None else
+              _evaluate(best, _Replay.sharing(replay, sub), sub.sizes, dtype)
+              for sub, best in zip(br.subs, br.best)]
+        return _merge(replay, br, Js, dtype)
     if step.kind == "product":
         right = _evaluate(step.right, replay, sizes, dtype)
         return _evaluate(step.left, replay, sizes, dtype) @ right
@@ -537,13 +719,26 @@ def _evaluate(step, replay, sizes, dtype):
     return _pull(replay.segment_fun(step.lo, step.mid), replay.value(step.lo), seed)
 
 
-def execute(plan_, x):
-    """The Jacobian (out.shape + x.shape) of the planned function at x by the
-    plan's mixed order (x: the argument being differentiated)."""
+def execute(plan_, args, argnums=0):
+    """The Jacobian of the planned function at args by the plan's mixed
+    order, shaped as `jacfwd` shapes it."""
+    from .jacobians import _assemble, _restrict, _split
     from .rules import batching
     batching.install()
     chain = plan_._chain
+    layout = plan_._layout
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    _, primals = _restrict(lambda *a: None, args, nums, {})
+    leaves = tree_flatten(primals)[0]
+    x = leaves[0] if layout is None else (
+        np.reshape(leaves[0], (-1,)) if len(leaves) == 1 else np.concatenate([np.reshape(v, (-1,)) for v in leaves]))
     replay = _Replay(chain, x)
     dtype = np.result_type(float, chain.cuts[0].dtype)
     J = _evaluate(plan_.step, replay, chain.sizes, dtype)
-    return np.reshape(J, chain.cuts[-1].shape + chain.cuts[0].shape)
+    if layout is None:
+        return np.reshape(J, chain.cuts[-1].shape + chain.cuts[0].shape)
+    outs = [np.zeros(shape) for shape in layout.out["shapes"]]  # shapes only, for _split
+    ins = [np.zeros(shape) for shape in layout.in_shapes]
+    rows = _split(J, outs, 0)
+    blocks = [_split(r, ins, np.ndim(o)) for r, o in zip(rows, outs)]
+    return _assemble(layout.out["spec"], layout.in_spec, layout.single, blocks)
