@@ -322,3 +322,21 @@ def test_several_inputs_of_different_dtypes_fall_back():
     assert cr.jacobian_plan(f, a, b, argnums=(0, 1)).order in ("forward", "reverse")
     J = cr.jacobian(f, argnums=(0, 1))(a, b)
     np.testing.assert_allclose(J[0], cr.jacfwd(f, argnums=(0, 1))(a, b)[0])
+
+
+def test_branch_plan_under_compile_and_differentiation():
+    x = rng.standard_normal(1000)
+    np.testing.assert_allclose(cr.compile(cr.jacobian(residual))(x), cr.jacfwd(residual)(x),
+                               rtol=1e-10, atol=1e-12)
+    A6, B6 = rng.standard_normal((3, 400)) / 20, rng.standard_normal((400, 3))
+
+    def g(x):
+        h = np.tanh(B6 @ np.tanh(A6 @ x))
+        for _ in range(3):
+            h = np.sin(h) * 0.9 + 0.01 * h ** 2
+        return x + h
+    y = rng.standard_normal(400)
+    assert cr.jacobian_plan(g, y).order == "mixed"
+    loss = lambda J: np.sum(np.sin(J))  # noqa: E731
+    np.testing.assert_allclose(cr.grad(lambda y: loss(cr.jacobian(g)(y)))(y),
+                               cr.grad(lambda y: loss(cr.jacfwd(g)(y)))(y), rtol=1e-9, atol=1e-12)
