@@ -144,22 +144,59 @@ def _signature(args):
 
 
 def _restricted(fun, args, argnums, kind):
-    """fun (or its gradient, for Hessians) as a function of argument argnums alone."""
+    """fun (or its gradient, for Hessians) as a function of one array x, and
+    x: the argument itself for an int argnums naming one array, else the
+    differentiated arrays raveled and laid end to end (a tuple argnums, a
+    nested argument). Outputs are raveled and laid end to end too, in
+    `tree_flatten` order, so the Jacobian is one (out.size, x.size) matrix."""
     from ..api import grad
+    from ..core.tree import tree_flatten, tree_unflatten
     from ..jacobians import _restrict
-    if not isinstance(argnums, (int, np.integer)):
-        raise UnsupportedOptionError(
-            f"sparse=True needs one argument to differentiate (an int argnums), got {argnums!r}")
-    f, (x,) = _restrict(fun, args, (int(argnums),), {})
-    if any(isinstance(a, Box) for a in args) or type(x).__name__ == "SymbolicValue":
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(argnums)
+    if not nums:
+        raise UnsupportedOptionError("sparse=True needs at least one argument to differentiate")
+    leaves_all = tree_flatten(list(args))[0]
+    if any(isinstance(a, Box) or type(a).__name__ == "SymbolicValue" for a in leaves_all):
         raise UnsupportedOptionError(
             "sparse=True returns a scipy.sparse matrix and runs on concrete arrays only; it "
-            "cannot be differentiated, vmapped or compiled")
-    x = np.asarray(x)
-    if x.dtype.kind not in "fc":
-        raise NonDifferentiableInputError(
-            f"sparse Jacobians differentiate floating-point arrays; argument {argnums} has dtype {x.dtype}")
-    return (grad(f) if kind == "hessian" else f), x
+            "cannot be differentiated, vmapped or compiled (use the dense jacfwd, jacrev or "
+            "hessian there)")
+    f, primals = _restrict(fun, args, nums, {})
+    leaves, spec = tree_flatten(primals)
+    leaves = [np.asarray(v) for v in leaves]
+    for v in leaves:
+        if v.dtype.kind not in "fc":
+            raise NonDifferentiableInputError(
+                f"sparse Jacobians differentiate floating-point arrays; argument {argnums} has dtype {v.dtype}")
+    if len({v.dtype for v in leaves}) > 1:
+        raise UnsupportedOptionError(
+            "sparse=True lays the differentiated arrays end to end in one matrix and needs them "
+            f"of one dtype; got {', '.join(sorted({str(v.dtype) for v in leaves}))}")
+    if single and len(leaves) == 1 and tree_unflatten(spec, [0]) == (0,):
+        x, f_x = leaves[0], f
+    else:
+        shapes = [v.shape for v in leaves]
+        x = np.concatenate([v.ravel() for v in leaves]) if leaves else np.zeros(0)
+
+        def f_x(v):
+            parts, start = [], 0
+            for shape in shapes:
+                n = int(np.prod(shape, dtype=np.int64))
+                parts.append(np.reshape(v[start:start + n], shape))
+                start += n
+            return f(*tree_unflatten(spec, parts))
+    if kind == "hessian":
+        return grad(f_x), x
+
+    def g(v):
+        out = tree_flatten(f_x(v))[0]
+        if len(out) == 1:
+            return np.reshape(out[0], (-1,))
+        if not out:
+            raise UnsupportedOptionError("sparse=True needs a function returning arrays; this one returns none")
+        return np.concatenate([np.reshape(o, (-1,)) for o in out])
+    return g, x
 
 
 def _trace(g, x):
@@ -186,28 +223,29 @@ def _compression(fun, args, argnums, kind):
     g, x = _restricted(fun, args, argnums, kind)
     graph = _trace(g, x)
     if isinstance(graph, Exception):
-        return g, x, _compress(_dense_pattern(g, x, graph), kind, x)
-    if len(graph.outputs) != 1:
-        raise UnsupportedOptionError(
-            f"sparse=True needs a function with one array output; this one returns {len(graph.outputs)}")
+        real = kind != "jacobian" or np.result_type(g(x)).kind == "f"
+        return g, x, _compress(_dense_pattern(g, x, graph), kind, x, real)
     cache = _cache_for(fun)
-    key = (kind, int(argnums), _signature(args))
+    key = (kind, argnums if isinstance(argnums, tuple) else int(argnums), _signature(args))
     fp = _fingerprint(graph)
     for old_fp, comp in cache.get(key, []):
         if old_fp == fp:
             return g, x, comp
-    comp = _compress(graph_pattern(graph), kind, x)
+    real = all(np.dtype(v.dtype).kind == "f" for v in graph.outputs if hasattr(v, "dtype"))
+    comp = _compress(graph_pattern(graph), kind, x, real)
     entries = cache.setdefault(key, [])
     entries.append((fp, comp))
     del entries[:-4]
     return g, x, comp
 
 
-def _compress(pattern, kind, x):
+def _compress(pattern, kind, x, real_out=True):
     if kind == "hessian":
         return compress_hessian(((pattern + pattern.T) > 0).tocsr(), symmetric=x.dtype.kind == "f")
     if kind == "jacobian":
-        return compress_jacobian(pattern, allow_rows=x.dtype.kind == "f")
+        # rows by VJPs only for real to real: a VJP of a complex output (or
+        # by a complex input) is the real-linear transpose, not a Jacobian row
+        return compress_jacobian(pattern, allow_rows=x.dtype.kind == "f" and real_out)
     return pattern
 
 
@@ -242,7 +280,7 @@ def evaluate(g, x, comp):
     """The sparse matrix of g's Jacobian at x, from the compression."""
     sp = require_scipy()
     m, n = comp.pattern.shape
-    dtype = np.result_type(float, x.dtype)
+    dtype = x.dtype  # float32 stays float32, as in jacfwd
     c = comp.ncolours
     if c == 0 or comp.rows.size == 0:
         return sp.csr_matrix((m, n), dtype=dtype)
