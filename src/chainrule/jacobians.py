@@ -135,7 +135,21 @@ def _assemble(out_spec, in_spec, single, blocks):
     return tree_unflatten(out_spec, per_out)
 
 
-def jacfwd(fun, argnums=0):
+def _is_complex(x):
+    """A complex value (a complex-step array stands for a real one)."""
+    return np.result_type(x).kind == "c" and not getattr(x, "_complex_step", False)
+
+
+def _check_holomorphic(name, leaves, what):
+    """holomorphic=True needs complex inputs and outputs (as JAX's)."""
+    for x in leaves:
+        if not _is_complex(x):
+            raise TypeError(
+                f"{name}(holomorphic=True) needs complex {what}, but got {np.result_type(x)}; "
+                "leave holomorphic out for real-valued ones (or cast to complex).")
+
+
+def jacfwd(fun, argnums=0, holomorphic=False):
     """Return a function computing the Jacobian of fun by forward mode.
 
     All basis tangents go through one batched `jvp`. The Jacobian of an
@@ -143,11 +157,18 @@ def jacfwd(fun, argnums=0):
     be a tuple (a tuple of Jacobians), and outputs may be nested (the same
     nesting of Jacobians).
 
+    Complex arguments are differentiated along the real directions (each
+    column is d f / d Re(z_k)). With holomorphic=True fun must take and
+    return complex arrays (else TypeError) and, being holomorphic, the
+    result is its complex derivative f'(z), as JAX's `holomorphic=True`.
+
     Example:
         >>> import numpy as np
         >>> jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
         array([[2., 0.],
                [0., 4.]])
+        >>> jacfwd(lambda z: z ** 2, holomorphic=True)(np.array([1j]))
+        array([[0.+2.j]])
     """
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
@@ -155,9 +176,13 @@ def jacfwd(fun, argnums=0):
         batching.install()
         f, primals = _restrict(fun, args, nums, kwargs)
         in_leaves, in_spec = tree_flatten(primals)
+        if holomorphic:
+            _check_holomorphic("jacfwd", in_leaves, "arguments")
         trace = BatchTrace(_total_size(in_leaves))
         tangents = tree_unflatten(in_spec, _basis(in_leaves, _dtype(in_leaves), trace))
-        _, t_out = jvp(f, primals, tangents)
+        out, t_out = jvp(f, primals, tangents)
+        if holomorphic:
+            _check_holomorphic("jacfwd", tree_flatten(out)[0], "outputs")
         out_leaves, out_spec = tree_flatten(t_out)
         # each output's tangents are (n_in,) + S: the input axis goes last
         blocks = [_split(np.moveaxis(trace.unbox(t), 0, -1), in_leaves, np.ndim(t))
@@ -168,43 +193,80 @@ def jacfwd(fun, argnums=0):
     return jac_fun
 
 
-def _jacrev_from(out, vjp_fn, primals, single):
-    """The Jacobian from a vjp: all basis cotangents pulled back at once."""
+def _jacrev_from(out, vjp_fn, primals, single, holomorphic=False):
+    """The Jacobian from a vjp: all basis cotangents pulled back at once.
+
+    A VJP is the transpose under Re(sum(a * b)), so the cotangent e_j pulls
+    back the row of Re(y_j) only. For complex outputs (not holomorphic) the
+    cotangents i e_j pull back the rows of -Im(y_j) as well, and the row of
+    y_j is their difference times i: the same Jacobian as jacfwd's."""
     in_leaves, in_spec = tree_flatten(primals)
     out_leaves, out_spec = tree_flatten(out)
-    trace = BatchTrace(_total_size(out_leaves))
-    cts = tree_unflatten(out_spec, _basis(out_leaves, _dtype(out_leaves), trace))
+    n = _total_size(out_leaves)
+    if holomorphic:
+        _check_holomorphic("jacrev", in_leaves, "arguments")
+        _check_holomorphic("jacrev", out_leaves, "outputs")
+    both = not holomorphic and any(_is_complex(y) for y in out_leaves)
+    if both and any(_is_complex(x) for x in in_leaves):
+        raise TypeError(
+            "jacrev of a complex output by a complex argument needs holomorphic=True (for a "
+            "holomorphic function: the result is f'(z)); otherwise use jacfwd (derivatives "
+            "along the real directions) or cr.vjp (docs/complex.md)")
+    trace = BatchTrace(2 * n if both else n)
+    if both:
+        eye = np.concatenate([np.eye(n), 1j * np.eye(n)])
+        cts, start = [], 0
+        for y in out_leaves:
+            k = int(np.prod(np.shape(y), dtype=np.int64))
+            block = eye[:, start:start + k] if _is_complex(y) else eye[:, start:start + k].real
+            cts.append(trace.box(np.reshape(block.astype(np.result_type(y)), (2 * n,) + np.shape(y))))
+            start += k
+        cts = tree_unflatten(out_spec, cts)
+    else:
+        cts = tree_unflatten(out_spec, _basis(out_leaves, _dtype(out_leaves), trace))
     grads = [trace.unbox(g) for g in tree_flatten(vjp_fn(cts))[0]]  # each (n_out,) + A
+    if both:
+        grads = [g[:n] - 1j * g[n:] for g in grads]
     # columns: per input leaf, the rows of every output leaf
     cols = [_split(g, out_leaves, 0) for g in grads]
     blocks = [[col[j] for col in cols] for j in range(len(out_leaves))]
     return _assemble(out_spec, in_spec, single, blocks)
 
 
-def jacrev(fun, argnums=0):
+def jacrev(fun, argnums=0, holomorphic=False):
     """Return a function computing the Jacobian of fun by reverse mode.
 
     One forward pass records the tape; all basis cotangents go back through
     it in one batched backward pass. Shapes as for `jacfwd`.
 
+    Complex numbers: a real function of complex arguments gets JAX's rows,
+    the gradient convention d f/dx - i d f/dy (`grad`'s); complex outputs of
+    real arguments get the same Jacobian as `jacfwd` (one more batched pass
+    for the imaginary parts); complex outputs of complex arguments need
+    holomorphic=True (the complex derivative f'(z)), else TypeError.
+
     Example:
         >>> import numpy as np
         >>> jacrev(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
         array([2., 4.])
+        >>> jacrev(lambda z: np.sin(z), holomorphic=True)(np.array([0j]))
+        array([[1.+0.j]])
     """
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     def jac_fun(*args, **kwargs):
         batching.install()
         f, primals = _restrict(fun, args, nums, kwargs)
+        if holomorphic:
+            _check_holomorphic("jacrev", tree_flatten(primals)[0], "arguments")
         out, vjp_fn = vjp(f, *primals)
-        return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+        return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int), holomorphic)
 
     jac_fun.__name__ = f"jacrev({getattr(fun, '__name__', 'fun')})"
     return jac_fun
 
 
-def jacobian(fun, argnums=0, sparse=False):
+def jacobian(fun, argnums=0, sparse=False, holomorphic=False):
     """Return a function computing the Jacobian of fun in the cheapest order.
 
     The order of the Jacobian product is planned from fun's traced graph
@@ -221,7 +283,11 @@ def jacobian(fun, argnums=0, sparse=False):
 
     With sparse=True the function returns a `scipy.sparse` matrix of shape
     (out.size, arg.size), computed by colouring the sparsity pattern (see
-    `chainrule.sparse`).
+    `chainrule.sparse`); several arguments or outputs are laid end to end.
+
+    Complex arguments are differentiated along the real directions, as by
+    `jacfwd` (which is then always the mode used); holomorphic=True gives
+    the complex derivative of a holomorphic fun (see `jacfwd`).
 
     Example:
         >>> import numpy as np
@@ -230,18 +296,19 @@ def jacobian(fun, argnums=0, sparse=False):
     """
     if sparse:
         from .sparse import sparse_jacobian
-        return sparse_jacobian(fun, argnums)
-    pure = {"forward": jacfwd(fun, argnums), "reverse": jacrev(fun, argnums)}
+        return sparse_jacobian(fun, argnums, holomorphic=holomorphic)
+    pure = {"forward": jacfwd(fun, argnums, holomorphic=holomorphic),
+            "reverse": jacrev(fun, argnums, holomorphic=holomorphic)}
     entries = {}  # argument signature -> the pure mode's function, or a _Mixed
 
     def jac_fun(*args, **kwargs):
         if kwargs:
             batching.install()
-            return _jacobian_by_size(fun, argnums, args, kwargs)
+            return _jacobian_by_size(fun, argnums, args, kwargs, holomorphic)
         key = _plan_key(args)
         entry = entries.get(key)
         if entry is None:
-            entry = entries[key] = _planned(fun, argnums, args, pure)
+            entry = entries[key] = _planned(fun, argnums, args, pure, holomorphic)
         if type(entry) is _Mixed:
             out = entry(args)
             if entry.pure is not None:  # the mixed order failed here: from now on, a pure one
@@ -253,11 +320,13 @@ def jacobian(fun, argnums=0, sparse=False):
     return jac_fun
 
 
-def _planned(fun, argnums, args, pure):
+def _planned(fun, argnums, args, pure, holomorphic=False):
     """What `jacobian` runs at this signature: a pure mode's function, or a
     `_Mixed` holding the mixed plan."""
     from .product_order import plan
     batching.install()
+    if _complex_arguments(args, argnums, holomorphic):
+        return pure["forward"]  # along real directions: jacrev's rows would be grad's
     p = plan(fun, *args, argnums=argnums)
     return _Mixed(fun, argnums, p, pure) if p.order == "mixed" else pure[p.order]
 
@@ -326,35 +395,50 @@ def _plan_key(args):
     return tree, tuple(key)
 
 
-def _jacobian_by_size(fun, argnums, args, kwargs):
+def _complex_arguments(args, argnums, holomorphic=False):
+    """Whether a differentiated argument is complex (and not holomorphic)."""
+    if holomorphic:
+        return False
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    _, primals = _restrict(lambda *a: None, args, nums, {})
+    return any(_is_complex(x) for x in tree_flatten(primals)[0])
+
+
+def _jacobian_by_size(fun, argnums, args, kwargs, holomorphic=False):
     """Forward mode when the inputs are no more than the outputs, else reverse
     (the output size comes from the taped forward pass reverse mode needs)."""
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     f, primals = _restrict(fun, args, nums, kwargs)
+    if _complex_arguments(args, argnums, holomorphic):
+        return jacfwd(fun, argnums)(*args, **kwargs)
     out, vjp_fn = vjp(f, *primals)
     if _total_size(tree_flatten(primals)[0]) <= _total_size(tree_flatten(out)[0]):
-        return jacfwd(fun, argnums)(*args, **kwargs)
-    return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int))
+        return jacfwd(fun, argnums, holomorphic=holomorphic)(*args, **kwargs)
+    return _jacrev_from(out, vjp_fn, primals, isinstance(argnums, int), holomorphic)
 
 
-def hessian(fun, argnums=0, sparse=False):
+def hessian(fun, argnums=0, sparse=False, holomorphic=False):
     """Return a function computing the Hessian of scalar fun, shaped A + A.
 
     With sparse=True, a `scipy.sparse` matrix (arg.size, arg.size) computed
-    by star colouring of the gradient's sparsity pattern.
+    by star colouring of the gradient's sparsity pattern (several arguments
+    laid end to end: one matrix over all of them).
 
     Forward over reverse: the forward-mode Jacobian of the reverse-mode
     gradient. With a tuple argnums the result is the nested tuple of blocks
     `H[i][j]`, the derivative of the gradient by argument i with respect
-    to argument j.
+    to argument j. With holomorphic=True (complex argument and output, fun
+    holomorphic) the result is the second complex derivative f''(z).
 
     Example:
         >>> import numpy as np
         >>> hessian(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
         array([[ 6.,  0.],
                [ 0., 12.]])
+        >>> hessian(lambda z: np.sum(z ** 3), holomorphic=True)(np.array([1j]))
+        array([[0.+6.j]])
     """
     if sparse:
         from .sparse import sparse_hessian
-        return sparse_hessian(fun, argnums)
-    return jacfwd(jacrev(fun, argnums), argnums)
+        return sparse_hessian(fun, argnums, holomorphic=holomorphic)
+    return jacfwd(jacrev(fun, argnums, holomorphic=holomorphic), argnums, holomorphic=holomorphic)

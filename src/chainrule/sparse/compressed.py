@@ -143,7 +143,7 @@ def _signature(args):
     return (tree, tuple(sig))
 
 
-def _restricted(fun, args, argnums, kind):
+def _restricted(fun, args, argnums, kind, holomorphic=False):
     """fun (or its gradient, for Hessians) as a function of one array x, and
     x: the argument itself for an int argnums naming one array, else the
     differentiated arrays raveled and laid end to end (a tuple argnums, a
@@ -169,6 +169,8 @@ def _restricted(fun, args, argnums, kind):
         if v.dtype.kind not in "fc":
             raise NonDifferentiableInputError(
                 f"sparse Jacobians differentiate floating-point arrays; argument {argnums} has dtype {v.dtype}")
+    if holomorphic and any(v.dtype.kind != "c" for v in leaves):
+        raise TypeError("holomorphic=True needs complex arguments; leave it out for real ones")
     if len({v.dtype for v in leaves}) > 1:
         raise UnsupportedOptionError(
             "sparse=True lays the differentiated arrays end to end in one matrix and needs them "
@@ -187,7 +189,7 @@ def _restricted(fun, args, argnums, kind):
                 start += n
             return f(*tree_unflatten(spec, parts))
     if kind == "hessian":
-        return grad(f_x), x
+        return grad(f_x, holomorphic=holomorphic), x
 
     def g(v):
         out = tree_flatten(f_x(v))[0]
@@ -211,27 +213,30 @@ def _trace(g, x):
 
 def _dense_pattern(g, x, why):
     sp = require_scipy()
+    m = np.size(g(x))  # first: an error of fun's own is raised as it is, without a warning
     warnings.warn(f"the sparsity pattern could not be traced ({type(why).__name__}: {why}); "
                   "using a dense pattern", stacklevel=4)
-    m = np.size(g(x))
     return sp.csr_matrix(np.ones((m, x.size), bool))
 
 
-def _compression(fun, args, argnums, kind):
+def _compression(fun, args, argnums, kind, holomorphic=False):
     """(restricted function, argument, Compression), cached."""
     from .pattern import graph_pattern
-    g, x = _restricted(fun, args, argnums, kind)
+    g, x = _restricted(fun, args, argnums, kind, holomorphic)
     graph = _trace(g, x)
     if isinstance(graph, Exception):
         real = kind != "jacobian" or np.result_type(g(x)).kind == "f"
         return g, x, _compress(_dense_pattern(g, x, graph), kind, x, real)
     cache = _cache_for(fun)
-    key = (kind, argnums if isinstance(argnums, tuple) else int(argnums), _signature(args))
+    key = (kind, argnums if isinstance(argnums, tuple) else int(argnums), holomorphic, _signature(args))
     fp = _fingerprint(graph)
     for old_fp, comp in cache.get(key, []):
         if old_fp == fp:
             return g, x, comp
     real = all(np.dtype(v.dtype).kind == "f" for v in graph.outputs if hasattr(v, "dtype"))
+    if holomorphic and kind == "jacobian" and any(np.dtype(v.dtype).kind != "c" for v in graph.outputs
+                                                  if hasattr(v, "dtype")):
+        raise TypeError("holomorphic=True needs complex outputs; leave it out for real ones")
     comp = _compress(graph_pattern(graph), kind, x, real)
     entries = cache.setdefault(key, [])
     entries.append((fp, comp))
@@ -321,7 +326,7 @@ def sparsity(fun, *args, argnums=0, hessian=False):
     return pattern
 
 
-def sparse_jacobian(fun, argnums=0):
+def sparse_jacobian(fun, argnums=0, holomorphic=False):
     """Return a function computing fun's Jacobian as a `scipy.sparse` CSR
     matrix of shape (out.size, arg.size), by one batched JVP (or VJP, when
     rows need fewer colours) per colour of its sparsity pattern.
@@ -334,14 +339,14 @@ def sparse_jacobian(fun, argnums=0):
                [0., 0., 1.]])
     """
     def jac_fun(*args):
-        g, x, comp = _compression(fun, args, argnums, "jacobian")
+        g, x, comp = _compression(fun, args, argnums, "jacobian", holomorphic)
         return evaluate(g, x, comp)
 
     jac_fun.__name__ = f"sparse_jacobian({getattr(fun, '__name__', 'fun')})"
     return jac_fun
 
 
-def sparse_hessian(fun, argnums=0):
+def sparse_hessian(fun, argnums=0, holomorphic=False):
     """Return a function computing the Hessian of scalar fun as a
     `scipy.sparse` CSR matrix (arg.size, arg.size): the pattern is that of
     the gradient's graph, star-coloured, and each colour costs one
@@ -354,7 +359,7 @@ def sparse_hessian(fun, argnums=0):
                [ 0., 12.]])
     """
     def hess_fun(*args):
-        g, x, comp = _compression(fun, args, argnums, "hessian")
+        g, x, comp = _compression(fun, args, argnums, "hessian", holomorphic)
         return evaluate(g, x, comp)
 
     hess_fun.__name__ = f"sparse_hessian({getattr(fun, '__name__', 'fun')})"
