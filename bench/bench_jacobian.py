@@ -9,7 +9,9 @@ Three benchmarks, one run:
    1000 -> 10 -> 1000: mixed), by `cr.jacobian` (the planned order),
    `cr.jacfwd`, `cr.jacrev`, and JAX's jacfwd / jacrev (jit) where
    installed; and 1000 -> 10 -> 1000 -> 1000 (mixed: the square layer
-   after the waist costs 10 tangents instead of 1000). Targets:
+   after the waist costs 10 tangents instead of 1000); and the residual
+   block x + (1000 -> 10 -> 1000) (no cut point inside: the plan splits
+   the two branches, series-parallel). Targets:
    `cr.jacobian` never slower than the better pure mode by more than 5%,
    at least 3x faster than the worse one, and faster than both where the
    plan is mixed.
@@ -56,6 +58,7 @@ CHAINS = {
     "10-1000-10-1000": [10, 1000, 10, 1000],
     "1000-10-1000-10-1000": [1000, 10, 1000, 10, 1000],
     "1000-10-1000-1000": [1000, 10, 1000, 1000],
+    "x + (1000-10-1000)": [1000, 10, 1000],  # a residual block: series-parallel, no cut inside
 }
 
 
@@ -64,21 +67,24 @@ def chain_weights(widths, seed=0):
     return [rng.standard_normal((m, n)) / np.sqrt(n) for n, m in zip(widths[:-1], widths[1:])]
 
 
-def chain_fun(xp, weights):
-    """x -> tanh(W_k ... tanh(W_1 x)), with a few elementwise steps per layer."""
+def chain_fun(xp, weights, residual=False):
+    """x -> tanh(W_k ... tanh(W_1 x)), with a few elementwise steps per
+    layer; with residual, x plus that."""
     def f(x):
+        y = x
         for W in weights:
-            x = xp.tanh(W @ x)
-            x = x * (1.0 + 0.1 * xp.sin(x))
-        return x
+            y = xp.tanh(W @ y)
+            y = y * (1.0 + 0.1 * xp.sin(y))
+        return x + y if residual else y
     return f
 
 
-def chain_contenders(widths):
+def chain_contenders(label, widths):
     import chainrule as cr
     weights = chain_weights(widths)
     x = np.random.default_rng(1).standard_normal(widths[0])
-    f = chain_fun(np, weights)
+    residual = label.startswith("x +")
+    f = chain_fun(np, weights, residual)
     out = {PLANNED: lambda j=cr.jacobian(f): j(x),
            FWD: lambda j=cr.jacfwd(f): j(x),
            REV: lambda j=cr.jacrev(f): j(x)}
@@ -87,7 +93,7 @@ def chain_contenders(widths):
         import jax.numpy as jnp
         jw = [jnp.asarray(W) for W in weights]
         jx = jnp.asarray(x)
-        g = chain_fun(jnp, jw)
+        g = chain_fun(jnp, jw, residual)
         for name, mode in (("JAX jacfwd (jit)", jax.jacfwd), ("JAX jacrev (jit)", jax.jacrev)):
             out[name] = lambda j=jax.jit(mode(g)): jax.block_until_ready(j(jx))
     except ImportError:
@@ -99,9 +105,9 @@ def chain_contenders(widths):
 def run_chains(args):
     rows, results = [], {}
     for label, widths in CHAINS.items():
-        if args.quick and label not in ("1000-10-1000", "1000-10-1000-1000"):
+        if args.quick and label not in ("1000-10-1000", "x + (1000-10-1000)"):
             continue
-        fns, plan = chain_contenders(widths)
+        fns, plan = chain_contenders(label, widths)
         first, _, notes = common.first_calls(fns, PLANNED)
         ref = first[FWD]
         for name, J in first.items():

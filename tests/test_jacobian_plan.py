@@ -340,3 +340,35 @@ def test_branch_plan_under_compile_and_differentiation():
     loss = lambda J: np.sum(np.sin(J))  # noqa: E731
     np.testing.assert_allclose(cr.grad(lambda y: loss(cr.jacobian(g)(y)))(y),
                                cr.grad(lambda y: loss(cr.jacfwd(g)(y)))(y), rtol=1e-9, atol=1e-12)
+
+
+def test_mixed_plan_is_remade_when_the_graph_changes():
+    state = {"extra": False}
+
+    def f(x):
+        y = np.tanh(B @ np.tanh(A @ x))
+        return np.sin(y) if state["extra"] else y
+
+    jac = cr.jacobian(f)
+    x = rng.standard_normal(1000)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    state["extra"] = True
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    state["extra"] = False
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: x + _block(x),
+    lambda x: _block(x) + x,
+    lambda x: x - _block(x),
+    lambda x: _block(x) - x,
+    lambda x: _block(x) - np.sin(_block(x)[::-1]),
+    lambda x: np.maximum(_block(x), x),  # a merge that is not a sum: pushed as tangents
+], ids=["x+f", "f+x", "x-f", "f-x", "f-g", "max"])
+def test_every_merge_of_a_skip_connection(f):
+    x = rng.standard_normal(1000)
+    plan = cr.jacobian_plan(f, x)
+    assert plan.order == "mixed" and "merge of branches" in str(plan)
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)

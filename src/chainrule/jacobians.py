@@ -346,7 +346,7 @@ class _Mixed:
     def __call__(self, args):
         from .product_order import execute, plan_graph, rebind, trace_for_plan
         batching.install()
-        traced = trace_for_plan(self.fun, args, self.argnums)
+        traced = trace_for_plan(self.fun, args, self.argnums, flat=self.plan._layout is not None)
         p = traced if not isinstance(traced, tuple) else rebind(self.plan, *traced)
         if p is None:  # a different graph at the same shapes: plan it afresh
             p = plan_graph(*traced, name=self.plan.name)

@@ -450,10 +450,11 @@ class Layout:
     out: dict
 
 
-def trace_for_plan(fun, args, argnums):
+def trace_for_plan(fun, args, argnums, flat=False):
     """(graph, layout) of fun as a function of the argument(s) argnums
-    (shapes only; layout None for one array in and one array out), or the
-    by-size JacobianPlan when fun cannot be planned from a graph."""
+    (shapes only; layout None for one array in and one array out, unless
+    flat), or the by-size JacobianPlan when fun cannot be planned from a
+    graph."""
     from .graph.trace import trace
     from .jacobians import _restrict
     name = getattr(fun, "__name__", "fun")
@@ -465,7 +466,7 @@ def trace_for_plan(fun, args, argnums):
     if any(isinstance(a, Box) for a in tree_flatten(list(args))[0] if id(a) not in mine):
         return _by_size(*_sizes(fun, args, argnums), "a non-differentiated argument is traced", name)
     try:
-        if single and len(in_leaves) == 1 and in_leaves[0] is primals[0]:
+        if single and len(in_leaves) == 1 and in_leaves[0] is primals[0] and not flat:
             graph = trace(f, example(primals[0]))
             if len(graph.outputs) == 1 and tree_unflatten(graph.out_tree, [_LEAF]) is _LEAF:
                 return graph, None
@@ -678,14 +679,23 @@ def _pull(f, x, rows):
     return np.reshape(trace.unbox(g), (q, -1))
 
 
-def _merge(replay, br, Js, dtype):
-    """The merge equation's Jacobian by the segment input: the branch
-    Jacobians Js (one per operand, size_u by n) pushed through it as n
-    tangents at once."""
+def _merge(replay, br, Js, dtype, n):
+    """The merge equation's Jacobian by the segment input (of size n): the
+    branch Jacobians Js (one per operand, size_u by n; None for the
+    identity) added up when the merge is a plain sum, else pushed through
+    it as n tangents at once."""
     from .api import jvp
     from .core.batch import BatchTrace
     e = replay.chain.graph.eqns[br.merge]
-    n = np.shape(Js[0])[1]
+    if _plain_sum(e, br):  # x + f(x), f(x) - g(x): the Jacobians add up
+        Ju, Jv = Js
+        minus = e.prim.name == "subtract"
+        if Ju is None:  # x +- f(x)
+            return _plus_identity(-Jv, n, dtype, copy=False) if minus else _plus_identity(Jv, n, dtype)
+        if Jv is None:  # f(x) +- x
+            return _plus_identity(Ju, n, dtype, -1.0 if minus else 1.0)
+        return Ju - Jv if minus else Ju + Jv
+    Js = [np.eye(n, dtype=dtype) if J is None else J for J in Js]
 
     def merge(*values):
         env = dict(replay.env)
@@ -701,15 +711,34 @@ def _merge(replay, br, Js, dtype):
     return np.transpose(np.reshape(trace.unbox(t), (n, -1)))
 
 
+def _plus_identity(J, n, dtype, sign=1.0, copy=True):
+    """J + sign * I, without forming I when J is a plain array (into a copy
+    of J, which may be a view shared with something else, unless J is a
+    fresh array: copy=False)."""
+    if type(J) is np.ndarray:
+        out = np.array(J, dtype=np.result_type(J, dtype), copy=copy or None)
+        out[np.diag_indices(n)] += sign
+        return out
+    return J + sign * np.eye(n, dtype=dtype)
+
+
+def _plain_sum(e, br):
+    """The merge is an add or subtract of operands shaped like its output."""
+    out = e.outputs[0]
+    return (e.prim.name in ("add", "subtract") and not e.params and len(e.inputs) == 2
+            and all(getattr(a, "shape", None) == out.shape for a in e.inputs)
+            and len(br.operands) == 2)
+
+
 def _evaluate(step, replay, sizes, dtype):
     if step.kind == "identity":
         return np.eye(sizes[step.lo], dtype=dtype)
     if step.kind == "branches":
         br = replay.chain.branches[step.lo]
-        Js = [np.eye(sizes[step.lo], dtype=dtype) if sub is None else
+        Js = [None if sub is None else
               _evaluate(best, _Replay.sharing(replay, sub), sub.sizes, dtype)
               for sub, best in zip(br.subs, br.best)]
-        return _merge(replay, br, Js, dtype)
+        return _merge(replay, br, Js, dtype, sizes[step.lo])
     if step.kind == "product":
         right = _evaluate(step.right, replay, sizes, dtype)
         return _evaluate(step.left, replay, sizes, dtype) @ right
