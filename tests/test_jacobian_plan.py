@@ -372,3 +372,14 @@ def test_every_merge_of_a_skip_connection(f):
     plan = cr.jacobian_plan(f, x)
     assert plan.order == "mixed" and "merge of branches" in str(plan)
     np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+def test_mixed_plan_keeps_float32():
+    f = lambda x: np.tanh(B.astype(np.float32) @ np.tanh(A.astype(np.float32) @ x))  # noqa: E731
+    x = rng.standard_normal(1000).astype(np.float32)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    J = cr.jacobian(f)(x)
+    assert J.dtype == np.float32
+    np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-4, atol=1e-6)
+    r = lambda x: x + f(x)  # noqa: E731
+    assert cr.jacobian(r)(x).dtype == np.float32

@@ -762,7 +762,7 @@ def execute(plan_, args, argnums=0):
     x = leaves[0] if layout is None else (
         np.reshape(leaves[0], (-1,)) if len(leaves) == 1 else np.concatenate([np.reshape(v, (-1,)) for v in leaves]))
     replay = _Replay(chain, x)
-    dtype = np.result_type(float, chain.cuts[0].dtype)
+    dtype = np.dtype(chain.cuts[0].dtype)  # float32 stays float32, as in jacfwd
     J = _evaluate(plan_.step, replay, chain.sizes, dtype)
     if layout is None:
         return np.reshape(J, chain.cuts[-1].shape + chain.cuts[0].shape)
