@@ -307,7 +307,8 @@ def evaluate(g, x, comp):
 
 def sparsity(fun, *args, argnums=0, hessian=False):
     """The sparsity pattern of fun's Jacobian at these argument shapes: a
-    boolean `scipy.sparse` matrix (out.size, arg.size), True wherever an
+    boolean `scipy.sparse` matrix (out.size, arg.size) (a tuple argnums:
+    the arguments' columns end to end), True wherever an
     entry may be nonzero for some argument values (a superset of the
     nonzeros: exact for elementwise code, indexing, stencils, reductions and
     products with constant matrices; dense where unknown). With hessian=True,
@@ -331,6 +332,12 @@ def sparse_jacobian(fun, argnums=0, holomorphic=False):
     matrix of shape (out.size, arg.size), by one batched JVP (or VJP, when
     rows need fewer colours) per colour of its sparsity pattern.
 
+    With a tuple argnums (or a nested argument) the columns are the
+    differentiated arrays raveled and laid end to end, so colours are
+    shared across them; several outputs are rows end to end (tree_flatten
+    order). Complex arguments: along the real directions as `jacfwd`, or
+    f'(z) with holomorphic=True.
+
     Example:
         >>> import numpy as np
         >>> sparse_jacobian(lambda x: np.sin(x))(np.zeros(3)).toarray()
@@ -351,6 +358,8 @@ def sparse_hessian(fun, argnums=0, holomorphic=False):
     `scipy.sparse` CSR matrix (arg.size, arg.size): the pattern is that of
     the gradient's graph, star-coloured, and each colour costs one
     Hessian-vector product (forward over reverse), all in one batched pass.
+    A tuple argnums gives one square matrix over the arguments laid end to
+    end; holomorphic=True (complex argument and output) gives f''(z).
 
     Example:
         >>> import numpy as np
