@@ -383,3 +383,43 @@ def test_mixed_plan_keeps_float32():
     np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-4, atol=1e-6)
     r = lambda x: x + f(x)  # noqa: E731
     assert cr.jacobian(r)(x).dtype == np.float32
+
+
+A2 = rng.standard_normal((10, 1000)) / 30
+B2 = rng.standard_normal((1000, 10)) / 3
+
+
+def wide_to_narrow_branches(x):  # 1000 -> 10 along two branches, added
+    return np.tanh(A @ x) + np.sin(A2 @ x) * np.cos(A @ x)
+
+
+def narrow_to_wide_branches(x):  # 10 -> 1000 along two branches, multiplied
+    return np.sin(B @ x) * np.tanh(B2 @ x)
+
+
+def hourglass_branches(x):  # 1000 -> 10 -> 1000 on one branch, a skip on the other
+    return np.tanh(B @ np.tanh(A @ x)) * np.cos(x)
+
+
+def diamond_branches(x):  # 10 -> 1000 -> 10 on two branches
+    return np.tanh(A @ np.sin(B @ x)) + np.tanh(A2 @ np.cos(B2 @ x))
+
+
+# fmt: off
+SP_SHAPES = [
+    (wide_to_narrow_branches, 1000, "reverse"),
+    (narrow_to_wide_branches, 10,   "forward"),
+    (hourglass_branches,      1000, "mixed"),
+    (diamond_branches,        10,   "forward"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("f, n, order", SP_SHAPES, ids=[c[0].__name__ for c in SP_SHAPES])
+def test_series_parallel_shapes_of_the_issue(f, n, order):
+    x = rng.standard_normal(n)
+    plan = cr.jacobian_plan(f, x)
+    assert plan.order == order
+    costs = {name: flops for name, flops, _ in plan.alternatives}
+    assert costs[order] == min(costs.values())
+    np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
