@@ -45,7 +45,8 @@ def fd_hessian(g, z, direction, h=1e-3):
         for k in range(n):
             ej, ek = np.zeros(n, complex), np.zeros(n, complex)
             ej[j], ek[k] = direction * h, direction * h
-            H[j, k] = (g(z + ej + ek) - g(z + ej - ek) - g(z - ej + ek) + g(z - ej - ek)) / (4 * (direction * h) ** 2)
+            H[j, k] = (g(z + ej + ek) - g(z + ej - ek) - g(z - ej + ek) + g(z - ej - ek)) \
+                / (4 * (direction * h) ** 2)
     return H
 
 

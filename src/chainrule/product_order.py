@@ -759,8 +759,12 @@ def execute(plan_, args, argnums=0):
     nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
     _, primals = _restrict(lambda *a: None, args, nums, {})
     leaves = tree_flatten(primals)[0]
-    x = leaves[0] if layout is None else (
-        np.reshape(leaves[0], (-1,)) if len(leaves) == 1 else np.concatenate([np.reshape(v, (-1,)) for v in leaves]))
+    if layout is None:
+        x = leaves[0]
+    elif len(leaves) == 1:
+        x = np.reshape(leaves[0], (-1,))
+    else:
+        x = np.concatenate([np.reshape(v, (-1,)) for v in leaves])
     replay = _Replay(chain, x)
     dtype = np.dtype(chain.cuts[0].dtype)  # float32 stays float32, as in jacfwd
     J = _evaluate(plan_.step, replay, chain.sizes, dtype)

@@ -168,7 +168,8 @@ def _restricted(fun, args, argnums, kind, holomorphic=False):
     for v in leaves:
         if v.dtype.kind not in "fc":
             raise NonDifferentiableInputError(
-                f"sparse Jacobians differentiate floating-point arrays; argument {argnums} has dtype {v.dtype}")
+                f"sparse Jacobians differentiate floating-point arrays; argument {argnums} has "
+                f"dtype {v.dtype}")
     if holomorphic and any(v.dtype.kind != "c" for v in leaves):
         raise TypeError("holomorphic=True needs complex arguments; leave it out for real ones")
     if len({v.dtype for v in leaves}) > 1:
@@ -196,7 +197,8 @@ def _restricted(fun, args, argnums, kind, holomorphic=False):
         if len(out) == 1:
             return np.reshape(out[0], (-1,))
         if not out:
-            raise UnsupportedOptionError("sparse=True needs a function returning arrays; this one returns none")
+            raise UnsupportedOptionError(
+                "sparse=True needs a function returning arrays; this one returns none")
         return np.concatenate([np.reshape(o, (-1,)) for o in out])
     return g, x
 
