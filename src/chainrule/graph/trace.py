@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from ..arraylibs import is_dask
 from ..core.box import Box
 from ..core.errors import ChainruleError
 from ..core.trace import Trace
@@ -292,6 +293,10 @@ class SymbolicTrace(Trace):
             return value.var
         if value is None or isinstance(value, (bool, int, float, complex, np.generic)):
             return Lit(value)
+        if is_dask(value):  # a constant would compute it, all of it, here
+            raise ValueDependentError(
+                f"{user_line()}\na Dask array captured by the traced function (a closure or a "
+                "global) would be computed into a constant; pass it as an argument instead")
         return self.const(np.asarray(value))
 
     def const(self, array):
