@@ -25,6 +25,7 @@ import sys
 import numpy as np
 
 from .. import mutation
+from ..arraylibs import asarray, foreign, zeros
 from ..core.batch import loop_batch
 from ..core.errors import MutationError
 from ..core.primitive import FUNCTIONS, Primitive, float_dtype, implements
@@ -58,7 +59,8 @@ def _setitem_vjp(g, res, params, which):
             out.append(setitem_p(g, 0.0, *arrays, **params))
         elif i == 1:  # summed to v's shape by the engine
             gv = getitem_p(g, *arrays, **params)
-            out.append(np.where(_winners(xshape, arrays, params), gv, 0.0) if arrays else gv)
+            out.append(np.where(asarray(_winners(xshape, arrays, params), like=gv), gv, 0.0)
+                       if arrays else gv)
         else:
             out.append(None)
     return out
@@ -146,7 +148,7 @@ def setitem(x, index, value):
         # x[mask] = scalar is np.where: no value-dependent shape, so it also
         # compiles and batches
         cond = np.reshape(mask, np.shape(mask) + (1,) * (x.ndim - np.ndim(mask)))
-        new = where_p(cond, value, x)
+        new = where_p(cond if isinstance(cond, Box) else asarray(cond, like=x), value, x)
         if new.dtype != x.dtype:
             new = new.astype(x.dtype)
         mutation.rebind(x, new, index=None if isinstance(mask, Box) else mask)
@@ -233,9 +235,7 @@ def _like(fill_value):
     def constructor(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
         shape_ = np.shape(a) if shape is None else shape
         dtype_ = _shape_rules.dtype_of(a) if dtype is None else dtype
-        value = np.full(shape_, fill_value, dtype_) if fill_value is not None \
-            else np.empty(shape_, dtype_)
-        return _fillable(a, value)
+        return _fillable(a, _constant(a, shape_, dtype_, fill_value))
     return constructor
 
 
@@ -260,8 +260,18 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     shape = np.shape(a) if shape is None else shape
     dtype = _shape_rules.dtype_of(a) if dtype is None else dtype
     if isinstance(fill_value, Box):
+        if foreign(a) is not None:  # a traced NumPy scalar broadcast on a's library
+            return (fill_value + zeros(shape, dtype, like=a)).astype(dtype)
         return np.broadcast_to(fill_value, shape).astype(dtype)
-    return _fillable(a, np.full(shape, fill_value, dtype))
+    return _fillable(a, _constant(a, shape, dtype, fill_value))
+
+
+def _constant(a, shape, dtype, fill_value):
+    """np.full (np.empty for None) on the array library of a (lazy on Dask)."""
+    ref = foreign(a)
+    if ref is not None:
+        return np.full_like(ref, 0 if fill_value is None else fill_value, dtype=dtype, shape=shape)
+    return np.empty(shape, dtype) if fill_value is None else np.full(shape, fill_value, dtype)
 
 
 @implements(np.copy)

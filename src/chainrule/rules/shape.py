@@ -590,8 +590,12 @@ def _pad_constant(array, widths, values, kwargs):
         for width, value in zip(widths[ax], values[ax]):
             block = list(shape(array))
             block[ax] = int(width)
-            pieces.append(broadcast_to(value, tuple(block)) if isinstance(value, Box)
-                          else asarray(np.full(block, value, dtype), like=array))
+            if isinstance(value, Box):  # on array's library, even for a NumPy scalar value
+                piece = (value + zeros(tuple(block), dtype, like=array) if foreign(array) is not None
+                         else broadcast_to(value, tuple(block)))
+            else:
+                piece = asarray(np.full(block, value, dtype), like=array)
+            pieces.append(piece)
         if widths[ax].any():
             array = concatenate([pieces[0], array, pieces[1]], ax)
     return array
