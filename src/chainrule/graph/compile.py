@@ -27,7 +27,7 @@ from . import numba_backend
 from .codegen import generate, scalar_ok
 from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .passes import PIPELINE, optimize
-from .trace import ValueDependentError, is_traced_leaf, trace
+from .trace import ValueDependentError, is_traced_leaf, lazy_examples, trace
 
 _counter = itertools.count()
 
@@ -234,7 +234,8 @@ def _trace_dask(fun, args):
     leaves, in_tree = tree_flatten(list(args))
     stand_ins = [np.broadcast_to(np.zeros((), x.dtype), x.shape) if is_dask(x) else x for x in leaves]
     try:
-        graph = trace(fun, *tree_unflatten(in_tree, stand_ins))
+        with lazy_examples():  # output shapes from Dask's metadata: nothing computed
+            graph = trace(fun, *tree_unflatten(in_tree, stand_ins))
     except ValueDependentError:
         raise
     except Exception as e:  # noqa: BLE001  (a shape only the values settle: run eagerly)
