@@ -176,3 +176,27 @@ def test_solves_are_lazy_and_equal_numpys():
     stack = da.from_array(np.stack([L, L]), chunks=3)
     with pytest.raises(cr.ArrayLibraryError, match="stack of Dask matrices"):
         cr.grad(lambda b: np.sum(scipy_linalg.solve_triangular(stack, b, lower=True)))(b)
+
+
+def test_item_assignment_and_concatenation_stay_lazy():
+    X, y, Xd, yd = _data(n=40, chunk=10)
+
+    def loss(X):
+        Z = X * 1.0
+        Z[::4, 1:4] = 2.0 * Z[1::4, :3]
+        Z[-1] = 0.5
+        padded = np.concatenate([Z, X[:5]], axis=0)
+        return np.sum(np.diff(padded, axis=0) ** 2) + np.sum(np.pad(Z, 1) ** 3)
+
+    with _CountComputations() as counter:
+        g = cr.grad(loss)(Xd)
+    assert counter.count == 0 and isinstance(g, da.Array)
+    np.testing.assert_allclose(g.compute(), cr.grad(loss)(X), rtol=1e-13)
+
+    def scatter(X):
+        Z = X * 1.0
+        Z[[0, 2]] = 0.0
+        return np.sum(Z)
+
+    with pytest.raises(cr.ArrayLibraryError, match="cannot stay lazy"):
+        cr.grad(scatter)(Xd)

@@ -25,9 +25,9 @@ import sys
 import numpy as np
 
 from .. import mutation
-from ..arraylibs import asarray, foreign, zeros
+from ..arraylibs import asarray, foreign, is_dask, scatter_basic, zeros
 from ..core.batch import loop_batch
-from ..core.errors import MutationError
+from ..core.errors import ArrayLibraryError, MutationError
 from ..core.primitive import FUNCTIONS, Primitive, float_dtype, implements
 from ..core import box as _box_module
 from ..core.box import Box
@@ -36,9 +36,26 @@ from .indexing import ARRAY, fill, getitem_p, split_index, where_p
 
 
 def _setitem_impl(x, v, *arrays, index):
+    if is_dask(x):
+        return _setitem_dask(x, v, fill(index, arrays) if arrays else index)
     out = np.array(x, copy=True)
     out[fill(index, arrays) if arrays else index] = v
     return out
+
+
+def _setitem_dask(x, v, index):
+    """x with x[index] = v, lazily: Dask's item assignment differs from NumPy's
+    (see arraylibs.scatter_basic), so the region is placed with np.pad."""
+    if any(not isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis)))
+           for i in (index if isinstance(index, tuple) else (index,))):
+        raise ArrayLibraryError(
+            "x[index_array] = value (or a mask) on a Dask array cannot stay lazy: Dask arrays "
+            "are immutable; use np.where, or index with slices")
+    shape = np.shape(x)
+    region = np.broadcast_to(np.zeros((), bool), shape)[index].shape
+    mask = scatter_basic(np.ones(region, bool), index, shape)
+    values = scatter_basic(np.broadcast_to(v, region).astype(x.dtype), index, shape)
+    return np.where(mask, values, x)
 
 
 def _setitem_jvp(tangents, args, ans, params):
