@@ -72,7 +72,7 @@ def asarray(value, like):
     if ref is None:
         return value
     if is_dask(ref):  # Dask names a NumPy array by its bytes in memory order, so a
-        value = np.ascontiguousarray(value)  # transposed view would share its original's name
+        value = np.asarray(value, order="C")  # transposed view would share its original's name
     return np.asarray(value, like=ref)
 
 

@@ -163,7 +163,10 @@ def test_solves_are_lazy_and_equal_numpys():
         out += np.sum(scipy_linalg.solve_triangular(np.triu(a), b, trans=1, unit_diagonal=True))
         out += np.sum(np.linalg.solve(np.tril(a), b) ** 2)  # the triangular shortcut, on NumPy
         chol = np.linalg.cholesky(a @ a.T)
-        return out + np.sum(scipy_linalg.cho_solve((chol, True), b))
+        out += np.sum(scipy_linalg.cho_solve((chol, True), b))
+        # both triangles' masks (a NumPy array and its transpose: one name to dask.tokenize)
+        return out + np.sum((scipy_linalg.cho_factor(a @ a.T)[0]
+                             + scipy_linalg.cho_factor(a @ a.T, lower=True)[0]) @ b)
 
     Ad, bd = da.from_array(A, chunks=3), da.from_array(b, chunks=(2, 1))
     with _CountComputations() as counter:
