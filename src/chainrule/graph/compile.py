@@ -179,7 +179,10 @@ def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend
     on them and returns lazy Dask arrays (their chunking is part of the
     signature; no `out=` buffer reuse, no scalar or numba flavour, which
     would compute them). Their values are never read while compiling: code
-    that needs them (guards) runs eagerly instead, as uncompiled.
+    that needs them (guards), or a function that captures a Dask array
+    instead of taking it as an argument, runs eagerly instead, as
+    uncompiled. Arrays of other libraries (CuPy) raise ArrayLibraryError:
+    their derivatives work uncompiled.
 
     Example:
         >>> import numpy as np
