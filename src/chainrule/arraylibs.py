@@ -71,8 +71,8 @@ def asarray(value, like):
     ref = foreign(like)
     if ref is None:
         return value
-    if is_dask(ref):  # Dask names a NumPy array by its bytes in memory order, so a
-        value = np.asarray(value, order="C")  # transposed view would share its original's name
+    if is_dask(ref) and isinstance(value, np.ndarray):  # Dask names a NumPy array by its
+        value = np.asarray(value, order="C")  # bytes in memory order: a transpose, like its original
     return np.asarray(value, like=ref)
 
 
@@ -152,8 +152,10 @@ def _is_int(i):
 
 
 def solve_triangular_dask(a, b, lower):
-    """T^-1 b for the lower (or upper) triangle T of the Dask matrix a, lazily
-    (dask.array.linalg.solve_triangular, b rechunked to match a's columns).
+    """T^-1 b for the lower (or upper) triangle T of the Dask matrix a (or of
+    each matrix of a stack), lazily: dask.array.linalg.solve_triangular per
+    matrix, with square chunks and b's rows chunked as a's columns. A 1-D b
+    is one vector, as for np.linalg.solve.
 
     Example:
         >>> import dask.array as da
@@ -161,13 +163,15 @@ def solve_triangular_dask(a, b, lower):
         >>> solve_triangular_dask(a, np.array([2.0, 3.0]), lower=True).compute()
         array([1., 2.])
     """
-    from .core.errors import ArrayLibraryError
-
     dask_array = sys.modules["dask.array"]
-    if np.ndim(a) != 2 or np.ndim(b) > 2:
-        raise ArrayLibraryError(
-            "a triangular solve (solve_triangular, cho_solve, the Cholesky rules) of a stack "
-            "of Dask matrices: Dask's triangular solve takes one matrix; loop over the stack")
     a, b = dask_array.asarray(a), dask_array.asarray(b)
-    b = b.rechunk({0: a.chunks[1]})
-    return dask_array.linalg.solve_triangular(a, b, lower=lower)
+    if b.ndim == 1:
+        return solve_triangular_dask(a, b[:, None], lower)[..., 0]
+    if a.ndim == 2 and b.ndim == 2:
+        a = a.rechunk((a.chunks[1], a.chunks[1]))
+        return dask_array.linalg.solve_triangular(a, b.rechunk({0: a.chunks[1]}), lower=lower)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = dask_array.broadcast_to(a, batch + a.shape[-2:])
+    b = dask_array.broadcast_to(b, batch + b.shape[-2:])
+    parts = [solve_triangular_dask(a[i], b[i], lower) for i in np.ndindex(batch)]
+    return dask_array.stack(parts).reshape(batch + b.shape[-2:])

@@ -176,9 +176,19 @@ def test_solves_are_lazy_and_equal_numpys():
     want_a, want_b = cr.grad(loss, argnums=(0, 1))(A, b)
     np.testing.assert_allclose(ga.compute(), want_a, rtol=1e-10)
     np.testing.assert_allclose(gb.compute(), want_b, rtol=1e-10)
-    stack = da.from_array(np.stack([L, L]), chunks=3)
-    with pytest.raises(cr.ArrayLibraryError, match="stack of Dask matrices"):
-        cr.grad(lambda b: np.sum(scipy_linalg.solve_triangular(stack, b, lower=True)))(b)
+    stack = np.stack([L, 2 * L])
+
+    def stacked(a, b):  # a stack of matrices, one right-hand side each, and a vector
+        return (np.sum(scipy_linalg.solve_triangular(a, b, lower=True) ** 2)
+                + np.sum(scipy_linalg.solve_triangular(a[0], b[1, :, 0], trans=1, lower=True)))
+
+    bs = np.stack([b, -b])
+    with _CountComputations() as counter:
+        ga, gb = cr.grad(stacked, argnums=(0, 1))(da.from_array(stack, chunks=3), da.from_array(bs, chunks=2))
+    assert counter.count == 0
+    want_a, want_b = cr.grad(stacked, argnums=(0, 1))(stack, bs)
+    np.testing.assert_allclose(ga.compute(), want_a, rtol=1e-10)
+    np.testing.assert_allclose(gb.compute(), want_b, rtol=1e-10)
 
 
 def test_item_assignment_and_concatenation_stay_lazy():

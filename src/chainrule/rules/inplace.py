@@ -141,6 +141,8 @@ def _single_mask(index):
     i = index[0] if isinstance(index, tuple) and len(index) == 1 else index
     if isinstance(i, Box) and i.dtype == bool:
         return i
+    if foreign(i) is not None and getattr(i, "dtype", None) == bool and np.ndim(i):
+        return i  # a mask of another library (Dask, CuPy), as the user's comparisons give
     if isinstance(i, np.ndarray) or (isinstance(i, list) and not _shape_rules._holds_box(i)):
         i = np.asarray(i)
         if i.dtype == bool and i.ndim:
