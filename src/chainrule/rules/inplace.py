@@ -170,7 +170,9 @@ def setitem(x, index, value):
         new = where_p(cond if isinstance(cond, Box) else asarray(cond, like=x), value, x)
         if new.dtype != x.dtype:
             new = new.astype(x.dtype)
-        mutation.rebind(x, new, index=None if isinstance(mask, Box) else mask)
+        # a traced or Dask mask: assume every entry is written (reading it would compute it)
+        mutation.rebind(x, new, index=None if isinstance(mask, Box) or foreign(mask) is not None
+                        else mask)
         return
     template, arrays = split_index(index)
     new = setitem_p(x, value, *arrays, index=template)
