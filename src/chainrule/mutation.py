@@ -186,7 +186,8 @@ def lift(trace, value):
     if isinstance(trace, ReverseTrace):
         return trace.new_input(value)  # a node without parents: a constant
     if isinstance(trace, DualTrace):
-        return DualBox(value, np.zeros(np.shape(value), float_dtype(value)), trace)
+        from .arraylibs import zeros  # the tangent on value's array library
+        return DualBox(value, zeros(np.shape(value), float_dtype(value), like=value), trace)
     if isinstance(trace, BatchTrace):
         return BatchBox(np.broadcast_to(value, (trace.size,) + np.shape(value)), trace)
     from .graph.trace import SymbolicTrace, SymbolicBox, SymbolicValue

@@ -94,6 +94,9 @@ class StrictArray(np.ndarray):
     def __array__(self, dtype=None, copy=None):
         raise TypeError("StrictArray: implicit conversion to a NumPy array is not allowed")
 
+    def __getitem__(self, index):  # x[0] of a vector is a 0-d array on CuPy, not a NumPy scalar
+        return _wrap(super().__getitem__(index))
+
 
 def _foreign(x):
     """Whether x overrides ufuncs and is neither a NumPy nor a StrictArray array."""

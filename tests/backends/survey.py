@@ -3,10 +3,13 @@
 For every op and case of the table: forward mode (jvp) and reverse mode
 (vjp) on the library's arrays, compared with the same call on NumPy arrays
 (which tests/test_ops.py checks against finite differences). A case is
-`ok` (equal, and the derivative is the library's array), `error` (raised:
-not available on that library) or `WRONG` (a value that differs: the one
+`ok` (equal), `computes` (equal, but Dask arrays were computed while the
+function and its derivative were built: not lazy), `error` (raised: not
+available on that library) or `WRONG` (a value that differs: the one
 outcome that must never happen).
 """
+
+import contextlib
 
 from dataclasses import replace
 
@@ -35,23 +38,49 @@ def _on_library(lib, op, k):
     return problem(replace(op, cases=(moved,)), 0)
 
 
+class _Computations:
+    """Counts the Dask graphs handed to a local scheduler (each one is a computation)."""
+
+    def __init__(self):
+        import dask.callbacks
+
+        self.count = 0
+        counter = self
+
+        class Callback(dask.callbacks.Callback):
+            def _start(self, dsk):
+                counter.count += 1
+
+        self.callback = Callback()
+
+    def __enter__(self):
+        self.callback.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.callback.__exit__(*exc)
+
+
 def run_case(lib, op, k, mode):
-    """('ok' | 'error' | 'WRONG', detail) for one case in one mode."""
+    """('ok' | 'computes' | 'error' | 'WRONG', detail) for one case in one mode."""
     fun, primals = problem(op, k)
     lib_fun, lib_primals = _on_library(lib, op, k)
     rng = np.random.default_rng(k + 7)
     dirs = tuple(rng.standard_normal(np.shape(p)) for p in primals)
+    counter = _Computations() if lib.name == "dask" else contextlib.nullcontext()
     try:
         if mode == "fwd":
             _, expected = cr.jvp(fun, primals, dirs)
-            _, got = cr.jvp(lib_fun, lib_primals, tuple(map(lib.asarray, dirs)))
+            with counter:
+                _, got = cr.jvp(lib_fun, lib_primals, tuple(map(lib.asarray, dirs)))
         else:
             out, f_vjp = cr.vjp(fun, *primals)
             leaves, spec = tree_flatten(out)
             u = tree_unflatten(spec, [rng.standard_normal(np.shape(o)) for o in leaves])
             expected = f_vjp(u)
-            _, g_vjp = cr.vjp(lib_fun, *lib_primals)
-            got = g_vjp(tree_unflatten(spec, [lib.asarray(x) for x in tree_flatten(u)[0]]))
+            with counter:
+                _, g_vjp = cr.vjp(lib_fun, *lib_primals)
+                got = g_vjp(tree_unflatten(spec, [lib.asarray(x) for x in tree_flatten(u)[0]]))
     except Exception as e:  # noqa: BLE001 - the survey records what was raised
         return "error", f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
     try:
@@ -66,12 +95,14 @@ def run_case(lib, op, k, mode):
         if isinstance(e, AssertionError):
             return "WRONG", str(e).splitlines()[0]
         return "error", f"{type(e).__name__} when computed: {str(e).splitlines()[0][:120]}"
+    if getattr(counter, "count", 0):
+        return "computes", f"{counter.count} Dask computation(s) while building it"
     return "ok", ""
 
 
 def survey(lib, modes=("fwd", "rev")):
     """{op name: {mode: (status, detail)}}, the worst case of each op's cases."""
-    rank = {"ok": 0, "error": 1, "WRONG": 2}
+    rank = {"ok": 0, "computes": 1, "error": 2, "WRONG": 3}
     table = {}
     for op in OPS:
         row = table.setdefault(op.name, {})

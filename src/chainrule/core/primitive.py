@@ -120,7 +120,7 @@ def elementwise(name, impl, *partials, register=True):
                 if term is not None:
                     total = term if total is None else total + term
         if total is not None and np.shape(total) != np.shape(ans):
-            total = np.broadcast_to(total, np.shape(ans))
+            total = np.broadcast_to(_on_library_of(ans, total), np.shape(ans))
         return total
 
     prim = Primitive(name, impl, jvp=jvp, vjp=vjp, save=save, register=register)
@@ -128,6 +128,15 @@ def elementwise(name, impl, *partials, register=True):
     prim.partials = partials
     prim.elementwise = True
     return prim
+
+
+def _on_library_of(ans, t):
+    """t, a NumPy (scalar) tangent of a NumPy scalar argument, moved to the array
+    library of ans (CuPy, Dask) before it is broadcast to ans's shape."""
+    from ..arraylibs import asarray, foreign  # here: arraylibs needs the core loaded
+    if foreign(ans) is None or foreign(t) is not None or hasattr(t, "_trace"):  # a Box
+        return t
+    return asarray(t, like=ans)
 
 
 def _times_partial(p, idx):

@@ -10,6 +10,7 @@ Example:
 """
 
 import builtins
+import dataclasses
 import functools
 import itertools
 import linecache
@@ -18,13 +19,15 @@ import warnings
 
 import numpy as np
 
+from ..arraylibs import foreign, is_dask
 from ..core.box import Box
+from ..core.errors import ArrayLibraryError
 from ..core.tree import tree_flatten, tree_unflatten
 from . import numba_backend
 from .codegen import generate, scalar_ok
 from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .passes import PIPELINE, optimize
-from .trace import ValueDependentError, is_traced_leaf, trace
+from .trace import ValueDependentError, is_traced_leaf, lazy_examples, trace
 
 _counter = itertools.count()
 
@@ -172,6 +175,15 @@ def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend
     (500 to 3000) when it is installed, NumPy otherwise. `.backend_used` and
     `.compile_seconds` report the choice and the build time.
 
+    Dask arrays are accepted as array arguments: the same NumPy source runs
+    on them and returns lazy Dask arrays (their chunking is part of the
+    signature; no `out=` buffer reuse, no scalar or numba flavour, which
+    would compute them). Their values are never read while compiling: code
+    that needs them (guards), or a function that captures a Dask array
+    instead of taking it as an argument, runs eagerly instead, as
+    uncompiled. Arrays of other libraries (CuPy) raise ArrayLibraryError:
+    their derivatives work uncompiled.
+
     Example:
         >>> import numpy as np
         >>> f = compile(lambda x: np.tanh(x) * 2.0)
@@ -194,13 +206,51 @@ def compile(fun, passes=PIPELINE, max_variants=MAX_VARIANTS, warn=False, backend
 def _signature(k, leaf):
     if is_traced_leaf(leaf):
         return (np.shape(leaf), np.result_type(leaf))
+    if is_dask(leaf):
+        if any(np.isnan(n) for n in leaf.shape):
+            raise ArrayLibraryError(
+                f"argument leaf {k} is a Dask array of unknown shape {leaf.shape}: compiled code "
+                "is specialised on shapes; call its .compute_chunk_sizes() first")
+        return ("dask", leaf.shape, leaf.dtype, leaf.chunks)
+    if foreign(leaf) is not None:
+        raise ArrayLibraryError(
+            f"argument leaf {k} is a {type(leaf).__module__}.{type(leaf).__name__}: cr.compile "
+            "runs NumPy and Dask arrays; call the function without cr.compile (its derivatives "
+            "work on this library eagerly)")
     try:
         hash(leaf)
     except TypeError:
         raise TypeError(
             f"argument leaf {k} ({type(leaf).__name__}) is neither an array nor a hashable "
-            "static value; pass arrays as np.ndarray") from None
+            "static value; pass arrays as np.ndarray (or Dask arrays)") from None
     return ("static", type(leaf), leaf)
+
+
+def _is_array(leaf):
+    return is_traced_leaf(leaf) or is_dask(leaf)
+
+
+def _trace_dask(fun, args):
+    """The graph of fun on Dask arguments, traced on NumPy stand-ins of the
+    same shapes and dtypes without guards: tracing never reads values, and a
+    function that needs them (a guard) is run eagerly, not computed here."""
+    leaves, in_tree = tree_flatten(list(args))
+    stand_ins = [np.broadcast_to(np.zeros((), x.dtype), x.shape) if is_dask(x) else x for x in leaves]
+    try:
+        with lazy_examples():  # output shapes from Dask's metadata: nothing computed
+            graph = trace(fun, *tree_unflatten(in_tree, stand_ins))
+    except ValueDependentError:
+        raise
+    except Exception as e:  # noqa: BLE001  (a shape only the values settle: run eagerly)
+        raise ValueDependentError(f"{type(e).__name__}: {e}") from e
+    return graph, []
+
+
+def _without_reuse(graph):
+    """The graph with no output written into an input's buffer (`out=`):
+    Dask arrays are immutable graphs, not buffers."""
+    return graph.replace(eqns=[e if e.reuse is None else dataclasses.replace(e, reuse=None)
+                               for e in graph.eqns])
 
 
 class _Program:
@@ -208,21 +258,28 @@ class _Program:
 
     def __init__(self, fun, args, passes, backend="numpy"):
         start = time.perf_counter()
-        graph, guards = trace(fun, *args, guarded=True)
+        leaves = tree_flatten(list(args))[0]
+        lazy = any(is_dask(x) for x in leaves)
+        graph, guards = _trace_dask(fun, args) if lazy else trace(fun, *args, guarded=True)
         self.out_tree = graph.out_tree
         graph = with_guard_outputs(graph, guards)
         graph = optimize(graph, passes) if passes else graph
         self.graph, self.guards = split_guard_outputs(graph, guards)
-        self.traced = [is_traced_leaf(x) for x in tree_flatten(list(args))[0]]
+        if lazy:
+            self.graph = _without_reuse(self.graph)
+        self.traced = [_is_array(x) for x in leaves]
         name = getattr(fun, "__name__", "compiled")
         self.single = len(self.graph.outputs) == 1
         self.fallback = None
-        scalar = scalar_ok(self.graph)
+        scalar = scalar_ok(self.graph) and not lazy  # Python floats would compute Dask's values
         if backend == "auto":
             low, high = AUTO_NUMBA_EQNS
             backend = "numba" if (scalar and low <= len(self.graph.eqns) <= high
                                   and numba_backend.available()) else "numpy"
         self.backend = backend
+        if lazy and backend == "numba":  # its kernels would compute the Dask arrays
+            self.backend = "numpy (numba compiles NumPy arrays only: the arguments are Dask arrays)"
+            backend = "numpy"
         if backend == "numba":
             try:
                 self._build_numba(name, numba_backend.native_ok(self.graph))

@@ -16,6 +16,8 @@ Example:
     'sin sum cos multiply'
 """
 
+import contextlib
+import contextvars
 import inspect
 import operator
 import os
@@ -24,6 +26,7 @@ import warnings
 
 import numpy as np
 
+from ..arraylibs import is_dask
 from ..core.box import Box
 from ..core.errors import ChainruleError
 from ..core.trace import Trace
@@ -292,6 +295,10 @@ class SymbolicTrace(Trace):
             return value.var
         if value is None or isinstance(value, (bool, int, float, complex, np.generic)):
             return Lit(value)
+        if is_dask(value):  # a constant would compute it, all of it, here
+            raise ValueDependentError(
+                f"{user_line()}\na Dask array captured by the traced function (a closure or a "
+                "global) would be computed into a constant; pass it as an argument instead")
         return self.const(np.asarray(value))
 
     def const(self, array):
@@ -370,10 +377,51 @@ def _evaluate(eqn, env):
 _infer_cache = {}
 
 
+_lazy_examples = contextvars.ContextVar("chainrule_lazy_examples", default=False)
+
+
+@contextlib.contextmanager
+def lazy_examples():
+    """Within it, the example operands that settle output shapes are Dask
+    arrays: nothing is computed, whatever the shapes (compiling for Dask
+    arguments larger than memory).
+
+    Example:
+        >>> with lazy_examples():
+        ...     graph = trace(lambda x: np.sum(x * 2.0), np.zeros(3))
+        >>> graph.outputs[0].shape
+        ()
+    """
+    token = _lazy_examples.set(True)
+    try:
+        yield
+    finally:
+        _lazy_examples.reset(token)
+
+
+def _lazy_example(shape, dtype, attempt):
+    import dask.array as da
+    dtype = np.dtype(dtype)
+    if attempt == 0:
+        return da.zeros(shape, dtype)
+    if attempt == 1:
+        if len(shape) >= 2 and shape[-1] == shape[-2]:
+            return da.broadcast_to(da.eye(shape[-1], dtype=dtype), shape)
+        return da.ones(shape, dtype)
+    if dtype.kind in "fc":
+        return da.random.default_rng(0).random(shape).astype(dtype)
+    if dtype.kind == "b":
+        return da.random.default_rng(0).random(shape) < 0.5
+    return da.zeros(shape, dtype)
+
+
 def _example(shape, dtype, attempt):
     """Example operand values: zeros (attempt 0); the identity for square
     matrices, else ones, for primitives that reject zeros (attempt 1);
-    random values, to see whether output shapes depend on values (attempt 2)."""
+    random values, to see whether output shapes depend on values (attempt 2).
+    Lazy Dask arrays within `lazy_examples()`."""
+    if _lazy_examples.get():
+        return _lazy_example(shape, dtype, attempt)
     if attempt == 0:
         return np.zeros(shape, dtype)
     if attempt == 1:
@@ -406,7 +454,7 @@ def infer_outputs(prim, inputs, params):
     container is None for a single output, else the type of the result tuple."""
     try:
         key = (prim, tuple(_freeze(a.value) if isinstance(a, Lit) else _freeze(a) for a in inputs),
-               tuple((k, _freeze(p)) for k, p in params.items()))
+               tuple((k, _freeze(p)) for k, p in params.items()), _lazy_examples.get())
     except TypeError:
         key = None
     if key is not None and key in _infer_cache:
@@ -426,7 +474,8 @@ def infer_outputs(prim, inputs, params):
         other = _run_on_examples(prim, inputs, params, attempt=2)
     except Exception:
         other = result
-    if [s for s, _ in other[0]] != [s for s, _ in result[0]]:
+    unknown = any(d != d for s, _ in result[0] for d in s)  # Dask's nan: a value-dependent length
+    if unknown or [s for s, _ in other[0]] != [s for s, _ in result[0]]:
         raise _value_dependent(f"{prim.name}, whose output shape depends on the values of its "
                                "operands,")
     if key is not None:

@@ -26,6 +26,7 @@ import operator
 
 import numpy as np
 
+from ..arraylibs import zeros
 from ..core.primitive import (
     UFUNCS, Primitive, elementwise, implements, is_complex, linear, nondifferentiable,
     register_ufunc,
@@ -235,7 +236,7 @@ def real(val):
 @implements(np.imag)
 def imag(val):
     """np.imag: the imaginary part (of a real value: zero, a constant)."""
-    return imag_p(val) if is_complex(val) else np.zeros(np.shape(val), val.dtype)
+    return imag_p(val) if is_complex(val) else zeros(np.shape(val), val.dtype, like=val)
 
 
 @implements(np.angle)

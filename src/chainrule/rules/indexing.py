@@ -21,7 +21,7 @@ entries are distinct (there it is a sort) and one valid choice at ties.
 
 import numpy as np
 
-from ..arraylibs import asarray, is_dask, zeros
+from ..arraylibs import asarray, is_dask, scatter_basic, zeros
 from ..core.errors import ArrayLibraryError, MutationError, NonDifferentiableInputError, UnsupportedOptionError
 from ..core.primitive import FUNCTIONS, Primitive, implements, nondifferentiable
 from ..core.trace import Box, raw  # (importing trace first loads box in order)
@@ -66,9 +66,9 @@ def scatter_add_at(g, index, shape):
         >>> scatter_add_at(np.ones(3), (np.array([0, 0, 2]),), (3,))
         array([2., 0., 1.])
     """
-    # Dask keeps NumPy zeros (g computed into them): its item assignment
-    # broadcasts differently from NumPy's
-    out = np.zeros(shape, np.result_type(g)) if is_dask(g) else zeros(shape, np.result_type(g), like=g)
+    if is_dask(g) and not _has_advanced(index):
+        return scatter_basic(g, index, shape)  # lazy (Dask's item assignment differs from NumPy's)
+    out = zeros(shape, np.result_type(g), like=g)
     if _has_advanced(index):
         if is_dask(g):
             raise ArrayLibraryError(

@@ -25,8 +25,9 @@ import sys
 import numpy as np
 
 from .. import mutation
+from ..arraylibs import asarray, foreign, is_dask, scatter_basic, zeros
 from ..core.batch import loop_batch
-from ..core.errors import MutationError
+from ..core.errors import ArrayLibraryError, MutationError
 from ..core.primitive import FUNCTIONS, Primitive, float_dtype, implements
 from ..core import box as _box_module
 from ..core.box import Box
@@ -35,9 +36,26 @@ from .indexing import ARRAY, fill, getitem_p, split_index, where_p
 
 
 def _setitem_impl(x, v, *arrays, index):
+    if is_dask(x):
+        return _setitem_dask(x, v, fill(index, arrays) if arrays else index)
     out = np.array(x, copy=True)
     out[fill(index, arrays) if arrays else index] = v
     return out
+
+
+def _setitem_dask(x, v, index):
+    """x with x[index] = v, lazily: Dask's item assignment differs from NumPy's
+    (see arraylibs.scatter_basic), so the region is placed with np.pad."""
+    if any(not isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis)))
+           for i in (index if isinstance(index, tuple) else (index,))):
+        raise ArrayLibraryError(
+            "x[index_array] = value (or a mask) on a Dask array cannot stay lazy: Dask arrays "
+            "are immutable; use np.where, or index with slices")
+    shape = np.shape(x)
+    region = np.broadcast_to(np.zeros((), bool), shape)[index].shape
+    mask = scatter_basic(np.ones(region, bool), index, shape)
+    values = scatter_basic(np.broadcast_to(v, region).astype(x.dtype), index, shape)
+    return np.where(mask, values, x)
 
 
 def _setitem_jvp(tangents, args, ans, params):
@@ -58,7 +76,8 @@ def _setitem_vjp(g, res, params, which):
             out.append(setitem_p(g, 0.0, *arrays, **params))
         elif i == 1:  # summed to v's shape by the engine
             gv = getitem_p(g, *arrays, **params)
-            out.append(np.where(_winners(xshape, arrays, params), gv, 0.0) if arrays else gv)
+            out.append(np.where(asarray(_winners(xshape, arrays, params), like=gv), gv, 0.0)
+                       if arrays else gv)
         else:
             out.append(None)
     return out
@@ -122,6 +141,8 @@ def _single_mask(index):
     i = index[0] if isinstance(index, tuple) and len(index) == 1 else index
     if isinstance(i, Box) and i.dtype == bool:
         return i
+    if foreign(i) is not None and getattr(i, "dtype", None) == bool and np.ndim(i):
+        return i  # a mask of another library (Dask, CuPy), as the user's comparisons give
     if isinstance(i, np.ndarray) or (isinstance(i, list) and not _shape_rules._holds_box(i)):
         i = np.asarray(i)
         if i.dtype == bool and i.ndim:
@@ -146,10 +167,12 @@ def setitem(x, index, value):
         # x[mask] = scalar is np.where: no value-dependent shape, so it also
         # compiles and batches
         cond = np.reshape(mask, np.shape(mask) + (1,) * (x.ndim - np.ndim(mask)))
-        new = where_p(cond, value, x)
+        new = where_p(cond if isinstance(cond, Box) else asarray(cond, like=x), value, x)
         if new.dtype != x.dtype:
             new = new.astype(x.dtype)
-        mutation.rebind(x, new, index=None if isinstance(mask, Box) else mask)
+        # a traced or Dask mask: assume every entry is written (reading it would compute it)
+        mutation.rebind(x, new, index=None if isinstance(mask, Box) or foreign(mask) is not None
+                        else mask)
         return
     template, arrays = split_index(index)
     new = setitem_p(x, value, *arrays, index=template)
@@ -233,9 +256,7 @@ def _like(fill_value):
     def constructor(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
         shape_ = np.shape(a) if shape is None else shape
         dtype_ = _shape_rules.dtype_of(a) if dtype is None else dtype
-        value = np.full(shape_, fill_value, dtype_) if fill_value is not None \
-            else np.empty(shape_, dtype_)
-        return _fillable(a, value)
+        return _fillable(a, _constant(a, shape_, dtype_, fill_value))
     return constructor
 
 
@@ -260,8 +281,18 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     shape = np.shape(a) if shape is None else shape
     dtype = _shape_rules.dtype_of(a) if dtype is None else dtype
     if isinstance(fill_value, Box):
+        if foreign(a) is not None:  # a traced NumPy scalar broadcast on a's library
+            return (fill_value + zeros(shape, dtype, like=a)).astype(dtype)
         return np.broadcast_to(fill_value, shape).astype(dtype)
-    return _fillable(a, np.full(shape, fill_value, dtype))
+    return _fillable(a, _constant(a, shape, dtype, fill_value))
+
+
+def _constant(a, shape, dtype, fill_value):
+    """np.full (np.empty for None) on the array library of a (lazy on Dask)."""
+    ref = foreign(a)
+    if ref is not None:
+        return np.full_like(ref, 0 if fill_value is None else fill_value, dtype=dtype, shape=shape)
+    return np.empty(shape, dtype) if fill_value is None else np.full(shape, fill_value, dtype)
 
 
 @implements(np.copy)

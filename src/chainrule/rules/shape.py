@@ -369,7 +369,8 @@ concatenate_p.linear = True
 
 
 def _as_arrays(arrays):
-    return [a if isinstance(a, (Box, np.ndarray)) else array_like(a) for a in arrays]
+    return [a if isinstance(a, (Box, np.ndarray)) or foreign(a) is not None else array_like(a)
+            for a in arrays]
 
 
 def array_like(a):
@@ -381,7 +382,8 @@ def array_like(a):
     """
     if isinstance(a, (list, tuple)) and _holds_box(a):
         return np.stack([array_like(e) for e in a])
-    return a if isinstance(a, Box) else np.asarray(a)
+    # another library's array (Dask, CuPy) stays one: np.asarray would compute or copy it
+    return a if isinstance(a, Box) or foreign(a) is not None else np.asarray(a)
 
 
 def _holds_box(a):
@@ -590,8 +592,12 @@ def _pad_constant(array, widths, values, kwargs):
         for width, value in zip(widths[ax], values[ax]):
             block = list(shape(array))
             block[ax] = int(width)
-            pieces.append(broadcast_to(value, tuple(block)) if isinstance(value, Box)
-                          else asarray(np.full(block, value, dtype), like=array))
+            if isinstance(value, Box):  # on array's library, even for a NumPy scalar value
+                piece = (value + zeros(tuple(block), dtype, like=array) if foreign(array) is not None
+                         else broadcast_to(value, tuple(block)))
+            else:
+                piece = asarray(np.full(block, value, dtype), like=array)
+            pieces.append(piece)
         if widths[ax].any():
             array = concatenate([pieces[0], array, pieces[1]], ax)
     return array

@@ -168,7 +168,9 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
         return _sl.cho_factor(a, lower, overwrite_a, check_finite)
     n = np.shape(a)[-1]
     factor = np.linalg.cholesky(a, upper=not lower)
-    other = np.tri(n, k=-1).T if lower else np.tri(n, k=-1)  # the triangle not read
+    # the triangle not read; a fresh array, not a view: Dask names a NumPy array
+    # and its transpose alike (dask.tokenize hashes memory order), mixing them up
+    other = np.triu(np.ones((n, n)), 1) if lower else np.tri(n, k=-1)
     return factor + a * other, lower
 
 

@@ -10,7 +10,7 @@ import importlib.util
 
 import numpy as np
 
-from ...arraylibs import asarray, foreign, is_dask, like_of
+from ...arraylibs import asarray, foreign, is_dask, like_of, solve_triangular_dask
 from ...core.primitive import Primitive, implements, is_complex
 from ..batching import _solve_rule
 from .stacks import _T, _col, _result, _trace
@@ -39,8 +39,8 @@ def _solve(a, b):
     """np.linalg.solve, by substitution when every matrix of a is triangular
     (as MATLAB's backslash): the Cholesky spelling `solve(L, y)` then costs
     O(n^2), not an LU factorisation of L; the results agree to rounding."""
-    # SciPy's triangular solve runs on NumPy arrays (Dask's are computed for it, as before)
-    if HAVE_SCIPY and (foreign(a) is None or is_dask(a)):
+    # SciPy's triangular solve runs on NumPy arrays (on Dask, the check would compute a)
+    if HAVE_SCIPY and foreign(a) is None:
         a = np.asarray(a)
         lower = _which_triangle(a)
         if lower is not None:
@@ -125,10 +125,13 @@ def _solve_triangular(a, b, trans, lower, unit_diagonal):
         out._tag = step._tag
         return out
     like = like_of(a, b)
-    # another array library (CuPy): SciPy's solver would need NumPy arrays. Dask keeps
-    # SciPy's route (computed here): its masked-solve route gave wrong cotangents on
-    # cho_solve's combined outputs (not yet understood; see tests/backends)
-    if like is not None and not is_dask(like):
+    if is_dask(like):  # Dask's own (lazy) triangular solve
+        if unit_diagonal:
+            n = np.shape(a)[-1]
+            a = a * asarray(_triangle_mask(n, lower, True), like=like) + asarray(np.eye(n), like=like)
+        return solve_triangular_dask(_op(a, trans), b, lower=bool(lower) != bool(trans))
+    # another array library (CuPy): SciPy's solver would need NumPy arrays
+    if like is not None:
         n = np.shape(a)[-1]
         t = a * asarray(_triangle_mask(n, lower, unit_diagonal), like=like)
         if unit_diagonal:
