@@ -2,19 +2,26 @@
 
 `hessian_operator(fun, primals)` never forms the Hessian: each product is
 an exact Hessian-vector product (forward mode over the reverse-mode
-gradient). What does not depend on the vector (the forward pass, the
-backward pass, their residuals) is computed once per point: the tangent
-map `v -> H v` is traced with the point held as a constant, so the primal
-work runs once, while tracing, and only the work on the tangent is
-recorded; the unused gradient is not in the graph at all. (Python
-control flow on the point's values is fine: they are known while
-tracing.) The recorded
-map is then compiled to NumPy source (`route="graph"`, the default, which
-measured faster) or interpreted equation by equation
-(`route="linearize"`). Functions that cannot be traced (fun closes over a
-value being differentiated, as when the operator is itself inside
-`cr.grad`) fall back to a plain forward-over-reverse product per vector
-(`route="eager"`), which redoes the primal work every time.
+gradient). The product `(x, v) -> H(x) v` is compiled ONCE per function
+and shapes (`route="graph"`, the default): the point x is an argument of
+the compiled program, not a constant baked into it, and the program is
+split by partial evaluation (`chainrule.graph.split`) into a per-point
+part (everything that does not depend on v: the forward pass, the value,
+the gradient and the residuals the product reads) and a per-vector part.
+Building the operator at a new point runs only the per-point part (no
+tracing, no code generation); each product runs only the per-vector
+part. Python control flow on the point's values is guarded as under
+`cr.compile`: a point that takes another branch is traced for its own
+path. The compiled programs are cached per function object (and the
+objects its closure holds), like `cr.compile`'s: a function that reads
+global state which later changes must be a new function object.
+
+`route="linearize"` traces the tangent map `v -> H v` at each point, with
+the point held as a constant, and interprets it equation by equation.
+Functions that cannot be traced (fun closes over a value being
+differentiated, as when the operator is itself inside `cr.grad`, or its
+arrays are not NumPy's) fall back to a plain forward-over-reverse product
+per vector (`route="eager"`), which redoes the primal work every time.
 
 `matmat` pushes a whole block of vectors through one batched (vmapped)
 product. The operator is `scipy.sparse.linalg.LinearOperator`-compatible
@@ -28,13 +35,15 @@ Example:
     ((2, 2), array([ 6., 12.]))
 """
 
+import weakref
+
 import numpy as np
 
 from ..api import jvp, value_and_grad
 from ..core.box import Box
+from ..core.tree import tree_flatten
 from ..graph import ValueDependentError, eval_graph, optimize, trace
-from ..graph.compile import _Program  # compile's per-signature program, built without a call
-from ..graph.passes import PIPELINE
+from ..graph.split import staged
 from ..jacobians import vmap
 from .dense import dense_from_products
 from .flat import FlatView
@@ -99,6 +108,9 @@ class HessianOperator:
         self.requested = route
         self.value = self.gradient = None  # fun and its gradient at the point, see prepare()
         self._programs = {}  # number of columns (None for a vector) -> callable
+        self._fun, self._nums, self._single = fun, nums, single
+        self._others = tuple(p for k, p in enumerate(primals) if k not in nums)
+        self._nprimals = len(primals)
 
     def _tangent_map(self, v):
         """v -> H v, forward over reverse at the point; the primal value and
@@ -122,6 +134,10 @@ class HessianOperator:
             (9.0, array([ 3., 12.]))
         """
         self._program(None)
+        point = self._points.get(None) if hasattr(self, "_points") else None
+        if self.gradient is None and point is not None and point.program is not None:
+            value, g, _ = point.fixed_outputs()  # computed by the per-point part
+            self.value, self.gradient = value, np.asarray(g)
         if self.gradient is None:  # the eager route, or fun closes over a box
             value, g = value_and_grad(self.flat_fun)(self.point)
             if not isinstance(g, Box):
@@ -136,16 +152,7 @@ class HessianOperator:
         example = np.zeros(self.shape[0] if columns is None else (self.shape[0], columns), self.dtype)
         route = self.requested
         if route in ("auto", "graph"):
-            try:
-                # traced, optimised and compiled once per point and shape; the
-                # primal work runs once, here
-                compiled = _Program(fun, (example,), PIPELINE)
-                program = lambda v, compiled=compiled: compiled([v])  # noqa: E731
-                route = "graph"
-            except ValueDependentError:
-                if self.requested == "graph":
-                    raise
-                route = "eager"
+            program, route = self._staged_program(columns, example)
         elif route == "linearize":
             graph = optimize(trace(fun, example))
             program = lambda v, graph=graph: eval_graph(graph, v)[0]  # noqa: E731
@@ -155,6 +162,29 @@ class HessianOperator:
             self.route = route
         self._programs[columns] = program
         return program
+
+    def _staged_program(self, columns, example):
+        """`(program, route)`: the product compiled once per function and
+        shapes, its per-point part run here (see `chainrule.graph.split`)."""
+        leaves = tree_flatten(list(self._others))[0]
+        if any(isinstance(x, Box) for x in leaves) or not all(map(_plain, leaves)):
+            if self.requested == "graph":
+                raise ValueDependentError(
+                    "route='graph' compiles the product, but the other arguments are being "
+                    "differentiated or are not NumPy arrays; use route='auto' or 'eager'")
+            return None, "eager"
+        program = _staged_for(self._fun, self._nums, self._single, self._nprimals, self.view, columns)
+        point = program.at(self.point, example, *self._others)
+        if point.program is None:
+            if self.requested == "graph":
+                raise program.error or ValueDependentError("the product could not be compiled")
+            return None, "eager"
+        if not hasattr(self, "_points"):
+            self._points = {}
+        self._points[columns] = point
+        if columns is None:
+            return (lambda v, point=point: point(v)[2]), "graph"
+        return (lambda V, point=point: point(V)), "graph"
 
     def _apply(self, v, columns):
         out = self._program(columns)(v)
@@ -235,3 +265,62 @@ class HessianOperator:
 
     def __repr__(self):
         return f"<{self.shape[0]}x{self.shape[1]} HessianOperator, route={self.route}>"
+
+
+# --------------------------------------------------------------------------
+# the compiled products, shared by every operator of one function
+
+_STAGED = weakref.WeakKeyDictionary()  # fun -> {key: Staged}
+_MAX_PER_FUN = 16
+
+
+def _plain(leaf):
+    """NumPy arrays and scalars, and Python values: what the graph route
+    compiles (other array libraries take the eager route)."""
+    return isinstance(leaf, (np.ndarray, np.generic)) or not hasattr(leaf, "__array_function__")
+
+
+def _staged_for(fun, nums, single, nprimals, view, columns):
+    """The staged product `(x, v, *others) -> (value, gradient, H v)` (or,
+    for a block of `columns` vectors, `H V`) of fun, built once per function,
+    argument layout and closure contents."""
+    try:
+        closure = tuple(c.cell_contents for c in (getattr(fun, "__closure__", None) or ()))
+    except ValueError:  # an empty cell: the closure is still being built
+        closure = None
+    key = (nums, single, nprimals, view.spec, tuple(view.shapes), view.dtype, columns,
+           None if closure is None else tuple(map(id, closure)))
+    try:
+        table = _STAGED.setdefault(fun, {})
+    except TypeError:  # not weakly referenceable: nothing shared
+        table = {}
+    program = table.get(key) if closure is not None else None
+    if program is None:
+        program = staged(_product(fun, nums, single, nprimals, view, columns), varying=[1])
+        program.closure = closure  # alive as long as the entry: its ids stay unique
+        if closure is not None:
+            table[key] = program
+            while len(table) > _MAX_PER_FUN:
+                table.pop(next(iter(table)))
+    return program
+
+
+def _product(fun, nums, single, nprimals, view, columns):
+    def build(x, others):
+        args, rest = [None] * nprimals, iter(others)
+        parts = view.unravel(x)
+        for k, part in zip(nums, [parts] if single else parts):
+            args[k] = part
+        return [next(rest) if k not in nums else a for k, a in enumerate(args)]
+
+    if columns is None:
+        def hessian_vector_product(x, v, *others):
+            vg = value_and_grad(lambda y: fun(*build(y, others)))
+            (value, g), (_, hv) = jvp(vg, (x,), (v,))
+            return value, g, hv
+        return hessian_vector_product
+
+    def hessian_matrix_product(x, V, *others):
+        vg = value_and_grad(lambda y: fun(*build(y, others)))
+        return vmap(lambda u: jvp(vg, (x,), (u,))[1][1], in_axes=1, out_axes=1)(V)
+    return hessian_matrix_product

@@ -70,7 +70,7 @@ def _to_boundary(p, d, radius):
 
 
 def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, max_radius=1e10,
-              eta=0.15, cg_maxiter=None, route="auto", callback=None):
+              eta=0.15, cg_maxiter=None, route="auto", callback=None, forcing=0.5):
     """Minimise `fun(x, *args)` by trust-region Newton-CG; an OptimizeResult.
 
     Only Hessian-vector products are used (counted in nhvp); the Hessian is
@@ -108,16 +108,19 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
         if nit == maxiter:
             break
         while True:
-            p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(0.5, np.sqrt(gnorm)), cg_maxiter)
+            p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(0.5, gnorm ** forcing), cg_maxiter)
             predicted = -(g @ p + 0.5 * p @ Hp)
             if not np.isfinite(radius):
                 radius = min(max(np.linalg.norm(p), 1e-8), max_radius)
-            f_new = prob.value(x + p)
+            # the trial point's per-point work gives its value, and its
+            # gradient and products when the step is taken
+            trial = prob.prepared(x + p, route)
+            f_new, g_new = trial[1], trial[2]
             if not np.isfinite(f_new):
                 rho = -np.inf
             elif abs(f - f_new) <= 1e-14 * max(1.0, abs(f)):
                 # at round-off level the values cannot judge the step: the gradient can
-                rho = 1.0 if np.linalg.norm(prob.value_and_grad(x + p)[1]) < gnorm else -np.inf
+                rho = 1.0 if np.linalg.norm(g_new) < gnorm else -np.inf
             else:
                 rho = (f - f_new) / predicted if predicted > 0 else -np.inf
             if rho < 0.25:
@@ -132,7 +135,7 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
         if status == 2:
             break
         x = x + p
-        H, f, g = prob.prepared(x, route)
+        H, f, g = trial
         if callback is not None:
             callback(prob.unravel(x))
     return result(x=prob.unravel(x), fun=f, jac=prob.unravel(g), nit=nit, nfev=prob.nfev,
