@@ -109,6 +109,7 @@ class HessianOperator:
         self.value = self.gradient = None  # fun and its gradient at the point, see prepare()
         self._programs = {}  # number of columns (None for a vector) -> callable
         self._fun, self._nums, self._single = fun, nums, single
+        self._recipe = (fun, primals, argnums, route)
         self._others = tuple(p for k, p in enumerate(primals) if k not in nums)
         self._nprimals = len(primals)
 
@@ -265,6 +266,11 @@ class HessianOperator:
 
     def __repr__(self):
         return f"<{self.shape[0]}x{self.shape[1]} HessianOperator, route={self.route}>"
+
+    def __reduce__(self):
+        # pickled (for a Dask worker, see `distribute`) as the recipe: the
+        # receiving process builds and compiles its own products
+        return hessian_operator, self._recipe
 
 
 # --------------------------------------------------------------------------

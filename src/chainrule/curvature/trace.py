@@ -24,20 +24,23 @@ Example:
 
 import numpy as np
 
-from .linop import Estimate, as_matmat, probes, sample_stats
+from .distribute import farmed_matmat
+from .linop import Estimate, probes, sample_stats
 
 METHODS = ("hutch++", "hutchinson", "exact")
 
 
 def trace_estimate(A, num_probes=100, method="hutch++", seed=None, *, probe="rademacher",
-                   tol=None, atol=0.0, block=10):
+                   tol=None, atol=0.0, block=10, client=None):
     """Estimate `trace(A)` with at most `num_probes` products: an `Estimate`.
 
     method is "hutch++" (the default), "hutchinson" or "exact" (n one-hot
     products, standard error 0). probe picks random signs ("rademacher")
     or normals ("gaussian"). seed is an int or a `numpy.random.Generator`.
     With tol (relative) or atol, stops once the standard error is below
-    `atol + tol * |value|`, checked every `block` probes.
+    `atol + tol * |value|`, checked every `block` probes. With client (a
+    `distributed.Client`), the products run as tasks on its workers (see
+    `chainrule.curvature.distribute`): the same probes, the same estimate.
 
     Example:
         >>> import numpy as np
@@ -45,7 +48,7 @@ def trace_estimate(A, num_probes=100, method="hutch++", seed=None, *, probe="rad
         >>> float(trace_estimate(A, num_probes=6, seed=0).value)  # Q spans R^2: exact
         5.0
     """
-    n, dtype, matmat = as_matmat(A)
+    n, dtype, matmat = farmed_matmat(A, client)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "exact":
@@ -93,21 +96,21 @@ def _exact_diagonal(matmat, n, dtype, block=256):
 
 
 def diagonal_estimate(A, num_probes=100, seed=None, *, method="hutchinson", probe="rademacher",
-                      tol=None, atol=0.0, block=10):
+                      tol=None, atol=0.0, block=10, client=None):
     """Estimate the diagonal of A: an `Estimate` of two arrays (value, stderr).
 
     Hutchinson's diagonal estimator `diag(A) = E[z * (A z)]`; with random
     signs, entry i errs by the off-diagonal entries of row i only, so
     diagonal matrices come out exact. method="exact" uses n one-hot
     products. tol/atol stop early once every entry's standard error is
-    below `atol + tol * |value|`.
+    below `atol + tol * |value|`. client: as for `trace_estimate`.
 
     Example:
         >>> import numpy as np
         >>> diagonal_estimate(np.diag([1.0, 2.0]), num_probes=4, seed=0).value
         array([1., 2.])
     """
-    n, dtype, matmat = as_matmat(A)
+    n, dtype, matmat = farmed_matmat(A, client)
     if method == "exact":
         return Estimate(_exact_diagonal(matmat, n, dtype), np.zeros(n))
     if method != "hutchinson":
