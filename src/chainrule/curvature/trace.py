@@ -7,7 +7,9 @@
   sketches the dominant range Q of A, whose trace `tr(Q^T A Q)` is exact;
   the rest runs Hutchinson on what Q misses, `(I - QQ^T) A (I - QQ^T)`.
   Same number of products, far smaller error when the spectrum decays.
-* Exact: one-hot products (n of them), for small dimensions.
+* Exact: one-hot products (n of them), for small dimensions; for a
+  `HessianOperator` whose sparsity pattern is sparse, one product per
+  colour of a distance-1 colouring of the pattern (see `colour`).
 
 With `tol`, probes are drawn in blocks and the estimate stops as soon as
 its standard error is at most `tol * |value|` (or `atol`).
@@ -24,6 +26,7 @@ Example:
 
 import numpy as np
 
+from .colour import colouring, diagonal_by_colouring
 from .distribute import farmed_matmat
 from .linop import Estimate, probes, sample_stats
 
@@ -52,7 +55,7 @@ def trace_estimate(A, num_probes=100, method="hutch++", seed=None, *, probe="rad
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "exact":
-        return Estimate(_exact_diagonal(matmat, n, dtype).sum(), 0.0)
+        return Estimate(_exact(A, matmat, n, dtype).sum(), 0.0)
     if num_probes < 1:
         raise ValueError(f"num_probes must be positive, got {num_probes}")
     rng = np.random.default_rng(seed)
@@ -85,6 +88,16 @@ def _hutchinson(matmat, n, dtype, rng, budget, probe, tol, atol, block, offset, 
     return Estimate(offset + value, stderr)
 
 
+def _exact(A, matmat, n, dtype):
+    """The exact diagonal: by colouring when A is a Hessian operator with a
+    sparse pattern, else from n one-hot products."""
+    from .operator import HessianOperator
+    plan = colouring(A, "diagonal") if isinstance(A, HessianOperator) else None
+    if plan is not None:
+        return diagonal_by_colouring(A, plan, matmat)
+    return _exact_diagonal(matmat, n, dtype)
+
+
 def _exact_diagonal(matmat, n, dtype, block=256):
     diag = np.empty(n, np.result_type(dtype, float))
     for start in range(0, n, block):
@@ -112,7 +125,7 @@ def diagonal_estimate(A, num_probes=100, seed=None, *, method="hutchinson", prob
     """
     n, dtype, matmat = farmed_matmat(A, client)
     if method == "exact":
-        return Estimate(_exact_diagonal(matmat, n, dtype), np.zeros(n))
+        return Estimate(_exact(A, matmat, n, dtype), np.zeros(n))
     if method != "hutchinson":
         raise ValueError(f"method must be 'hutchinson' or 'exact', got {method!r}")
     if num_probes < 1:

@@ -78,6 +78,14 @@ class Problem:
         return 0.5 * (H + H.T)
 
 
+    def sparse_hessian(self, x, plan):
+        """The Hessian at x as a `scipy.sparse` matrix, from one product per
+        colour of `plan` (a `chainrule.curvature.colour.Colouring`)."""
+        from ..curvature.colour import hessian_by_colouring
+        self.nhvp += plan.ncolours
+        return hessian_by_colouring(self.operator(x).op, plan)
+
+
 class _Counted:
     """An operator that adds its products to the problem's nhvp."""
 
