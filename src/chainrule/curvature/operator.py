@@ -110,6 +110,7 @@ class HessianOperator:
         self._programs = {}  # number of columns (None for a vector) -> callable
         self._fun, self._nums, self._single = fun, nums, single
         self._recipe = (fun, primals, argnums, route)
+        self._points = {}  # columns -> the staged product's Point (graph route)
         self._others = tuple(p for k, p in enumerate(primals) if k not in nums)
         self._nprimals = len(primals)
 
@@ -135,7 +136,7 @@ class HessianOperator:
             (9.0, array([ 3., 12.]))
         """
         self._program(None)
-        point = self._points.get(None) if hasattr(self, "_points") else None
+        point = self._points.get(None)
         if self.gradient is None and point is not None and point.program is not None:
             value, g, _ = point.fixed_outputs()  # computed by the per-point part
             self.value, self.gradient = value, np.asarray(g)
@@ -144,6 +145,22 @@ class HessianOperator:
             if not isinstance(g, Box):
                 self.value, self.gradient = value, np.asarray(g)
         return self
+
+    @property
+    def traces(self):
+        """How often the vector product of this function (at these shapes)
+        has been traced: shared by every operator of the function, 1 after
+        any number of points on one path, 0 off the graph route.
+
+        Example:
+            >>> import numpy as np
+            >>> f = lambda x: np.sum(np.exp(x))
+            >>> [hessian_operator(f, (np.full(3, t),)).traces for t in (0.0, 1.0, 2.0)]
+            [1, 1, 1]
+        """
+        self._program(None)
+        point = self._points.get(None)
+        return point.staged.traces if point is not None else 0
 
     def _program(self, columns):
         program = self._programs.get(columns)
@@ -180,8 +197,6 @@ class HessianOperator:
             if self.requested == "graph":
                 raise program.error or ValueDependentError("the product could not be compiled")
             return None, "eager"
-        if not hasattr(self, "_points"):
-            self._points = {}
         self._points[columns] = point
         if columns is None:
             return (lambda v, point=point: point(v)[2]), "graph"
