@@ -82,8 +82,18 @@ def _spd_factor(A):
 
 
 def _lowest_eigenvalue(H):
+    """H's smallest eigenvalue: from its band (exact, O(n b^2)) when the
+    bandwidth b is small, densely for small n, else by ARPACK."""
     n = H.shape[0]
-    if n <= 3000:
+    coo = H.tocoo()
+    width = int(np.max(np.abs(coo.row - coo.col))) if coo.nnz else 0
+    if width <= 64 and n > 200:
+        from scipy.linalg import eigvals_banded
+        band = np.zeros((width + 1, n))
+        lower = coo.row >= coo.col
+        band[(coo.row - coo.col)[lower], coo.col[lower]] = coo.data[lower]
+        return eigvals_banded(band, lower=True, select="i", select_range=(0, 0))[0]
+    if n <= 1000:
         return np.linalg.eigvalsh(H.toarray())[0]
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
     try:
