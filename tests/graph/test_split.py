@@ -126,3 +126,75 @@ def test_dtypes_are_part_of_the_signature(dtype):
     out = op @ np.ones(3, dtype)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, 12 * np.ones(3), rtol=1e-6)
+
+
+def test_bound_methods_share_their_program():
+    class Model:
+        def __init__(self, c):
+            self.c = c
+
+        def loss(self, x):
+            return np.sum(self.c * x ** 3)
+
+    a, b = Model(np.arange(3.0)), Model(np.ones(3))
+    x = np.ones(3)
+    ops = [hessian_operator(a.loss, (x * t,)) for t in (1.0, 2.0)]
+    np.testing.assert_allclose(ops[1].todense(), np.diag(12.0 * np.arange(3.0)))
+    assert ops[1].traces == 1  # a.loss at a new point: the same program
+    np.testing.assert_allclose(hessian_operator(b.loss, (x,)).todense(), 6.0 * np.eye(3))
+
+
+GLOBAL_C = np.arange(3.0)
+
+
+def global_loss(x):
+    return np.sum(GLOBAL_C * x ** 3)
+
+
+def test_rebinding_a_global_or_an_attribute_gets_a_new_program():
+    global GLOBAL_C
+    x = np.ones(3)
+    old = GLOBAL_C
+    try:
+        for c in (np.arange(3.0), np.array([5.0, 1.0, 2.0])):
+            GLOBAL_C = c
+            np.testing.assert_allclose(hessian_operator(global_loss, (x,)).todense(), np.diag(6 * c))
+            # through a wrapper too (the state is collected recursively)
+            wrapped = cro_problem_like(global_loss)
+            np.testing.assert_allclose(hessian_operator(wrapped, (x,)).todense(), np.diag(6 * c))
+    finally:
+        GLOBAL_C = old
+
+    class Model:
+        def loss(self, x):
+            return np.sum(self.c * x ** 3)
+
+    m = Model()
+    for c in (np.ones(3), 2 * np.ones(3)):
+        m.c = c
+        np.testing.assert_allclose(hessian_operator(m.loss, (x,)).todense(), np.diag(6 * c))
+
+
+_WRAPPERS = {}
+
+
+def cro_problem_like(fun):
+    if fun not in _WRAPPERS:  # one wrapper object, as an optimiser keeps
+        _WRAPPERS[fun] = lambda x: fun(x)
+    return _WRAPPERS[fun]
+
+
+def test_newton_cg_traces_its_product_once(monkeypatch):
+    import chainrule.graph.split as split
+    from chainrule import optimize as cro
+    count = []
+    original = split.SplitProgram.__init__
+
+    def counted(self, *args, **kwargs):
+        count.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(split.SplitProgram, "__init__", counted)
+    r = cro.newton_cg(logistic, np.zeros(5), args=(A, Y))
+    assert r.success and r.nit >= 3
+    assert len(count) == 1  # one trace and code generation for every point of the run

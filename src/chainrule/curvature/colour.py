@@ -142,7 +142,16 @@ def colouring(op, kind="diagonal", max_density=MAX_DENSITY):
 
 
 def diagonal_by_colouring(op, plan, matmat=None):
-    """The exact diagonal from `plan.ncolours` products (see `colouring`)."""
+    """The exact diagonal from `plan.ncolours` products (see `colouring`);
+    `matmat` replaces the operator's own (e.g. one farmed out to a cluster).
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule.curvature import hessian_operator
+        >>> H = hessian_operator(lambda x: np.sum(np.cos(x[1:] - x[:-1])), (np.zeros(20),))
+        >>> diagonal_by_colouring(H, colouring(H, "diagonal"))[:3], H.nprod
+        (array([-1., -2., -2.]), 2)
+    """
     B = (matmat or op.matmat)(plan.seeds(op.dtype))
     n = plan.colours.size
     return np.asarray(B[np.arange(n), plan.colours])

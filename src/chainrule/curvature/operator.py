@@ -13,8 +13,11 @@ tracing, no code generation); each product runs only the per-vector
 part. Python control flow on the point's values is guarded as under
 `cr.compile`: a point that takes another branch is traced for its own
 path. The compiled programs are cached per function object (and the
-objects its closure holds), like `cr.compile`'s: a function that reads
-global state which later changes must be a new function object.
+objects it depends on besides its arguments: its closure, the globals its
+code names, a bound method's instance and attributes, recursively for the
+functions among them), and reused only while each of those is the same
+object; as with `cr.compile`, an array captured this way and then changed
+in place may not be seen (pass changing data as an argument).
 
 `route="linearize"` traces the tangent map `v -> H v` at each point, with
 the point held as a constant, and interprets it equation by equation.
@@ -292,7 +295,7 @@ class HessianOperator:
 # the compiled products, shared by every operator of one function
 
 _STAGED = weakref.WeakKeyDictionary()  # fun -> {key: Staged}
-_MAX_PER_FUN = 16
+_MAX_PER_FUN = 4
 
 
 def _plain(leaf):
@@ -301,25 +304,61 @@ def _plain(leaf):
     return isinstance(leaf, (np.ndarray, np.generic)) or not hasattr(leaf, "__array_function__")
 
 
+def _state(fun, depth=3, found=None, seen=None):
+    """The objects fun's result may depend on besides its arguments: the
+    contents of its closure, the globals its code names, the instance of a
+    bound method and its attributes; recursively (to `depth`) for the
+    functions among them. A program compiled for fun is reused only while
+    every one of them is the same object (a rebound global, closure
+    variable or attribute gets a new program)."""
+    found = [] if found is None else found
+    seen = set() if seen is None else seen
+    if id(fun) in seen or depth < 0:
+        return found
+    seen.add(id(fun))
+    owner = getattr(fun, "__func__", fun)
+    if getattr(fun, "__self__", None) is not None and hasattr(fun, "__func__"):
+        found.append(fun.__self__)
+        found.extend(getattr(fun.__self__, "__dict__", {}).values())
+    inner = []
+    for cell in getattr(owner, "__closure__", None) or ():
+        value = cell.cell_contents  # ValueError for an empty cell, handled by the caller
+        found.append(value)
+        inner.append(value)
+    code, names = getattr(owner, "__code__", None), getattr(owner, "__globals__", None)
+    if code is not None and names is not None:
+        for name in code.co_names:
+            if name in names:
+                found.append(names[name])
+                inner.append(names[name])
+    for value in inner:
+        if callable(value) and (hasattr(value, "__code__") or hasattr(value, "__func__")):
+            _state(value, depth - 1, found, seen)
+    return found
+
+
 def _staged_for(fun, nums, single, nprimals, view, columns):
     """The staged product `(x, v, *others) -> (value, gradient, H v)` (or,
     for a block of `columns` vectors, `H V`) of fun, built once per function,
-    argument layout and closure contents."""
+    argument layout and state (see `_state`)."""
+    owner = fun
+    if getattr(fun, "__self__", None) is not None and hasattr(fun, "__func__"):
+        owner = fun.__func__  # a new bound-method object per attribute access: key on its parts
     try:
-        closure = tuple(c.cell_contents for c in (getattr(fun, "__closure__", None) or ()))
-    except ValueError:  # an empty cell: the closure is still being built
-        closure = None
+        state = tuple(_state(fun))
+    except ValueError:  # an empty closure cell: the function is still being built
+        state = None
     key = (nums, single, nprimals, view.spec, tuple(view.shapes), view.dtype, columns,
-           None if closure is None else tuple(map(id, closure)))
+           None if state is None else tuple(map(id, state)))
     try:
-        table = _STAGED.setdefault(fun, {})
+        table = _STAGED.setdefault(owner, {})
     except TypeError:  # not weakly referenceable: nothing shared
         table = {}
-    program = table.get(key) if closure is not None else None
+    program = table.get(key) if state is not None else None
     if program is None:
         program = staged(_product(fun, nums, single, nprimals, view, columns), varying=[1])
-        program.closure = closure  # alive as long as the entry: its ids stay unique
-        if closure is not None:
+        program.state = state  # alive as long as the entry: their ids stay unique
+        if state is not None:
             table[key] = program
             while len(table) > _MAX_PER_FUN:
                 table.pop(next(iter(table)))

@@ -80,6 +80,11 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
     truncated Newton step itself (no radius) unless initial_radius is
     given; the radius then starts at that step's length. cg_maxiter bounds
     the products per iteration (default n); route is hessian_operator's.
+    CG stops when the residual is below `min(0.5, |g|**forcing) |g|`
+    (forcing 0.5, SciPy's choice, converges superlinearly; 1 quadratically,
+    with more products per iteration). The operator is compiled once;
+    every new point, trial steps included, runs only its per-point part,
+    which also gives the value and gradient there (nfev counts those).
 
     Example:
         >>> import numpy as np
