@@ -1,6 +1,8 @@
 """Partial evaluation (graph/split.py): the fixed part runs once per point,
 the varying part per call; traced once per signature; guards still hold."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -169,10 +171,17 @@ def test_rebinding_a_global_or_an_attribute_gets_a_new_program():
         def loss(self, x):
             return np.sum(self.c * x ** 3)
 
-    m = Model()
+    class Callable:
+        def __call__(self, x):
+            return np.sum(self.c * x ** 3)
+
+    m, f = Model(), Callable()
     for c in (np.ones(3), 2 * np.ones(3)):
-        m.c = c
+        m.c = f.c = c
         np.testing.assert_allclose(hessian_operator(m.loss, (x,)).todense(), np.diag(6 * c))
+        np.testing.assert_allclose(hessian_operator(f, (x,)).todense(), np.diag(6 * c))
+        part = functools.partial(lambda x, c: np.sum(c * x ** 3), c=c)
+        np.testing.assert_allclose(hessian_operator(part, (x,)).todense(), np.diag(6 * c))
 
 
 _WRAPPERS = {}

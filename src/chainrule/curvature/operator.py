@@ -38,6 +38,7 @@ Example:
     ((2, 2), array([ 6., 12.]))
 """
 
+import functools
 import weakref
 
 import numpy as np
@@ -316,6 +317,14 @@ def _state(fun, depth=3, found=None, seen=None):
     if id(fun) in seen or depth < 0:
         return found
     seen.add(id(fun))
+    if isinstance(fun, functools.partial):
+        found.extend([fun.func, *fun.args, *fun.keywords.values()])
+        return _state(fun.func, depth - 1, found, seen)
+    if not hasattr(fun, "__code__") and not hasattr(fun, "__func__"):
+        call = getattr(fun, "__call__", None)  # a callable object: its method and attributes
+        if getattr(call, "__func__", None) is not None:
+            return _state(call, depth, found, seen)
+        return found
     owner = getattr(fun, "__func__", fun)
     if getattr(fun, "__self__", None) is not None and hasattr(fun, "__func__"):
         found.append(fun.__self__)
