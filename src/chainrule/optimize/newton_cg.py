@@ -4,7 +4,7 @@ Each iteration minimises the quadratic model `g.p + p.H p / 2` within
 `|p| <= radius` by conjugate gradients on exact Hessian-vector products
 (the point's `hessian_operator`, its primal work done once), stopping at
 the boundary, at negative curvature, or when the residual is small
-relative to the gradient (`min(0.5, sqrt|g|) |g|`, so convergence becomes
+relative to the gradient (`min(0.1, sqrt|g|) |g|`, so convergence becomes
 superlinear). The radius grows after good steps that reach it and
 shrinks after poor ones (Nocedal and Wright, algorithms 4.1 and 7.2).
 
@@ -70,7 +70,8 @@ def _to_boundary(p, d, radius):
 
 
 def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, max_radius=1e10,
-              eta=0.15, cg_maxiter=None, route="auto", callback=None, forcing=0.5):
+              eta=0.15, cg_maxiter=None, route="auto", callback=None, forcing=0.5,
+              forcing_cap=0.1):
     """Minimise `fun(x, *args)` by trust-region Newton-CG; an OptimizeResult.
 
     Only Hessian-vector products are used (counted in nhvp); the Hessian is
@@ -80,9 +81,11 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
     truncated Newton step itself (no radius) unless initial_radius is
     given; the radius then starts at that step's length. cg_maxiter bounds
     the products per iteration (default n); route is hessian_operator's.
-    CG stops when the residual is below `min(0.5, |g|**forcing) |g|`
-    (forcing 0.5, SciPy's choice, converges superlinearly; 1 quadratically,
-    with more products per iteration). The operator is compiled once;
+    CG stops when the residual is below `min(forcing_cap, |g|**forcing) |g|`
+    (forcing 0.5 converges superlinearly, 1 quadratically with more
+    products per iteration; the cap of 0.1, where SciPy has 0.5, took
+    fewer products and iterations on the chained Rosenbrock function and a
+    small MLP, and as many on logistic regression). The operator is compiled once;
     every new point, trial steps included, runs only its per-point part,
     which also gives the value and gradient there (nfev counts those).
 
@@ -113,7 +116,7 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
         if nit == maxiter:
             break
         while True:
-            p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(0.5, gnorm ** forcing), cg_maxiter)
+            p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(forcing_cap, gnorm ** forcing), cg_maxiter)
             predicted = -(g @ p + 0.5 * p @ Hp)
             if not np.isfinite(radius):
                 radius = min(max(np.linalg.norm(p), 1e-8), max_radius)
