@@ -112,7 +112,10 @@ def colouring(op, kind="diagonal", max_density=MAX_DENSITY):
     """The `Colouring` of a `HessianOperator`'s pattern for reading its
     diagonal (`kind="diagonal"`) or the whole matrix (`"hessian"`), or None
     when it would not save products (unknown pattern, SciPy missing, or more
-    than `max_density * n` colours). Cached on the operator.
+    than `max_density * n` colours). Unless max_density is infinite, two
+    sampled columns of the Hessian (two products) are looked at first, and
+    no pattern is traced when they are denser than max_density. Cached on
+    the operator.
 
     Example:
         >>> import numpy as np
@@ -126,7 +129,11 @@ def colouring(op, kind="diagonal", max_density=MAX_DENSITY):
         return cache[kind, max_density]
     plan = None
     n = op.shape[0]
-    pattern = hessian_pattern(op.flat_fun, op.point) if n > 1 else None
+    # tracing a pattern can cost far more than products on dense Hessians
+    # (index sets through a product with a dense data matrix): two sampled
+    # columns first, and no pattern when they are dense (counted in nprod)
+    worth = n > 1 and (max_density == np.inf or _sampled_density(op) <= max_density)
+    pattern = hessian_pattern(op.flat_fun, op.point) if worth else None
     if pattern is not None and pattern.nnz <= max_density * n * n:
         if kind == "diagonal":
             colours = greedy_colouring(pattern)
@@ -141,6 +148,16 @@ def colouring(op, kind="diagonal", max_density=MAX_DENSITY):
     return plan
 
 
+def _sampled_density(op, samples=2):
+    """The fraction of nonzeros in `samples` evenly spaced Hessian columns."""
+    n = op.shape[0]
+    cols = np.unique(np.linspace(0, n - 1, samples).astype(int))
+    E = np.zeros((n, cols.size), op.dtype)
+    E[cols, np.arange(cols.size)] = 1
+    B = op.matmat(E)
+    return float(np.count_nonzero(B)) / B.size
+
+
 def diagonal_by_colouring(op, plan, matmat=None):
     """The exact diagonal from `plan.ncolours` products (see `colouring`);
     `matmat` replaces the operator's own (e.g. one farmed out to a cluster).
@@ -149,8 +166,8 @@ def diagonal_by_colouring(op, plan, matmat=None):
         >>> import numpy as np
         >>> from chainrule.curvature import hessian_operator
         >>> H = hessian_operator(lambda x: np.sum(np.cos(x[1:] - x[:-1])), (np.zeros(20),))
-        >>> diagonal_by_colouring(H, colouring(H, "diagonal"))[:3], H.nprod
-        (array([-1., -2., -2.]), 2)
+        >>> diagonal_by_colouring(H, colouring(H, "diagonal"))[:3], H.nprod  # 2 sampled + 2
+        (array([-1., -2., -2.]), 4)
     """
     B = (matmat or op.matmat)(plan.seeds(op.dtype))
     n = plan.colours.size

@@ -142,7 +142,9 @@ def _hessian_plan(prob, x, hessian):
     if hessian in ("hvp", "jacobian") or (hessian == "auto" and x.size < SPARSE_MIN_SIZE):
         return None
     from ..curvature.colour import colouring
-    plan = colouring(prob.operator(x).op, "hessian", max_density=np.inf if hessian == "sparse" else None)
+    op = prob.operator(x).op
+    plan = colouring(op, "hessian", max_density=np.inf if hessian == "sparse" else None)
+    prob.nhvp += op.nprod  # the columns sampled to judge the density
     if plan is None and hessian == "sparse":
         raise ValueError("hessian='sparse' needs SciPy and a traceable sparsity pattern "
                          "(cr.sparsity(fun, x, hessian=True)); use hessian='hvp'")
