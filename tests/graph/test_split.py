@@ -203,7 +203,14 @@ def test_newton_cg_traces_its_product_once(monkeypatch):
         count.append(1)
         original(self, *args, **kwargs)
 
+    def loss(w, X, y):  # a function not compiled before
+        return logistic(w, X, y)
+
     monkeypatch.setattr(split.SplitProgram, "__init__", counted)
-    r = cro.newton_cg(logistic, np.zeros(5), args=(A, Y))
+    r = cro.newton_cg(loss, np.zeros(5), args=(A, Y))
     assert r.success and r.nit >= 3
     assert len(count) == 1  # one trace and code generation for every point of the run
+    r2 = cro.newton_cg(loss, np.ones(5), args=(2 * A, Y))  # another solve, other data
+    assert len(count) == 1  # still the same program
+    np.testing.assert_allclose(r2.jac, cr.grad(logistic)(r2.x, 2 * A, Y), atol=1e-12)
+    assert np.linalg.norm(r2.jac) < 1e-8
