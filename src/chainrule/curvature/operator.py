@@ -128,8 +128,9 @@ class HessianOperator:
 
     # ---- the products ------------------------------------------------------
     def prepare(self):
-        """Do the point's work now (trace and compile the product, or on the
-        eager route evaluate fun and its gradient); afterwards `value` and
+        """Do the point's work now (run the product's per-point part,
+        compiling the product first if this function and these shapes have
+        none yet; on the eager route evaluate fun and its gradient); afterwards `value` and
         `gradient` hold fun and its flat gradient at the point. Products call
         this themselves. Returns self.
 
