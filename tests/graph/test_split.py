@@ -214,3 +214,29 @@ def test_newton_cg_traces_its_product_once(monkeypatch):
     assert len(count) == 1  # still the same program
     np.testing.assert_allclose(r2.jac, cr.grad(logistic)(r2.x, 2 * A, Y), atol=1e-12)
     assert np.linalg.norm(r2.jac) < 1e-8
+
+
+def test_hoisted_factors_keep_values_shapes_and_dtypes():
+    from chainrule.graph.ir import eval_graph
+    from chainrule.graph.split import hoist_factors
+
+    def f(x, b, v):
+        y = -(v * np.exp(x)) * b  # (4,) * (4,) then * (3, 1): broadcast
+        z = (v * 2.0) * 3.0       # literals stay
+        w = (np.sin(x) * v) * np.cos(x)
+        return y, z, w, v * x     # an output read once stays as it is
+
+    args = (RNG.standard_normal(4), RNG.standard_normal((3, 1)), RNG.standard_normal(4))
+    g = trace(f, *args)
+    h = hoist_factors(g, [g.inputs[2]])
+    for want, got in zip(eval_graph(g, *args), eval_graph(h, *args)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+    _, vary_g, _, _, _ = split_graph(g, [g.inputs[2]])
+    _, vary_h, _, _, _ = split_graph(h, [h.inputs[2]])
+    count = lambda graph, name: sum(e.prim.name == name for e in graph.eqns)  # noqa: E731
+    assert count(vary_h, "multiply") < count(vary_g, "multiply")
+    assert count(vary_h, "negative") == 0
+    f32 = trace(lambda x, v: (v * x) * np.float64(2.0), np.zeros(3, np.float32), np.zeros(3, np.float32))
+    h32 = hoist_factors(f32, [f32.inputs[1]])  # a float64 factor would change the dtype: kept
+    assert [e.outputs[0].dtype for e in h32.eqns][-1] == f32.eqns[-1].outputs[0].dtype
