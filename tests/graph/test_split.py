@@ -240,3 +240,21 @@ def test_hoisted_factors_keep_values_shapes_and_dtypes():
     f32 = trace(lambda x, v: (v * x) * np.float64(2.0), np.zeros(3, np.float32), np.zeros(3, np.float32))
     h32 = hoist_factors(f32, [f32.inputs[1]])  # a float64 factor would change the dtype: kept
     assert [e.outputs[0].dtype for e in h32.eqns][-1] == f32.eqns[-1].outputs[0].dtype
+
+
+def test_unhashable_arguments_are_captured_for_one_operator():
+    class Data:  # unhashable, not an array: cannot key a shared program
+        __hash__ = None
+
+        def __init__(self, c):
+            self.c = c
+
+    f = lambda x, d: np.sum(d.c * x ** 3)  # noqa: E731
+    x = np.ones(3)
+    for c in (np.arange(3.0), np.ones(3)):
+        op = hessian_operator(f, (x, Data(c)))
+        np.testing.assert_allclose(op.todense(), np.diag(6 * c))
+        assert op.route == "graph"
+    from chainrule import optimize as cro
+    r = cro.newton_cg(lambda x, d: np.sum((x - d.c) ** 2), np.zeros(3), args=(Data(np.ones(3)),))
+    np.testing.assert_allclose(r.x, np.ones(3))

@@ -48,6 +48,7 @@ from ..core.box import Box
 from ..core.tree import tree_flatten
 from ..graph import ValueDependentError, eval_graph, optimize, trace
 from ..graph.split import staged
+from ..graph.trace import is_traced_leaf
 from ..jacobians import vmap
 from .dense import dense_from_products
 from .flat import FlatView
@@ -196,8 +197,12 @@ class HessianOperator:
                     "route='graph' compiles the product, but the other arguments are being "
                     "differentiated or are not NumPy arrays; use route='auto' or 'eager'")
             return None, "eager"
-        program = _staged_for(self._fun, self._nums, self._single, self._nprimals, self.view, columns)
-        point = program.at(self.point, example, *self._others)
+        if all(map(_hashable, leaves)):
+            program = _staged_for(self._fun, self._nums, self._single, self._nprimals, self.view, columns)
+            point = program.at(self.point, example, *self._others)
+        else:  # unhashable arguments cannot key a shared program: one for this operator
+            program = _staged_for(self.flat_fun, (0,), True, 1, FlatView(self.point), columns)
+            point = program.at(self.point, example)
         if point.program is None:
             if self.requested == "graph":
                 raise program.error or ValueDependentError("the product could not be compiled")
@@ -345,6 +350,16 @@ def _state(fun, depth=3, found=None, seen=None):
         if callable(value) and (hasattr(value, "__code__") or hasattr(value, "__func__")):
             _state(value, depth - 1, found, seen)
     return found
+
+
+def _hashable(leaf):
+    if is_traced_leaf(leaf):
+        return True
+    try:
+        hash(leaf)
+    except TypeError:
+        return False
+    return True
 
 
 def _staged_for(fun, nums, single, nprimals, view, columns):
