@@ -21,9 +21,11 @@ from .lanczos import lanczos_basis
 from .linop import Estimate, NotPositiveDefiniteError, as_matmat, probes, sample_stats
 
 
-def quadrature(A, num_probes=10, steps=30, seed=None):
+def quadrature(A, num_probes=10, steps=30, seed=None, *, client=None):
     """The Gauss quadrature rules of `num_probes` random-sign probes:
-    a list of `(nodes, weights)` whose weights sum to 1 each.
+    a list of `(nodes, weights)` whose weights sum to 1 each. With client
+    (a `distributed.Client`), each probe's Lanczos run is a task on its
+    workers (see `chainrule.curvature.distribute`); the probes are the same.
 
     Example:
         >>> import numpy as np
@@ -31,18 +33,32 @@ def quadrature(A, num_probes=10, steps=30, seed=None):
         >>> np.round(nodes, 12), np.round(weights, 12)
         (array([1., 3.]), array([0.5, 0.5]))
     """
-    n, dtype, matmat = as_matmat(A)
+    n = as_matmat(A)[0]
     rng = np.random.default_rng(seed)
-    rules = []
-    for z in probes(rng, n, num_probes, "rademacher", float).T:
-        _, alpha, beta = lanczos_basis(lambda v: matmat(v[:, None])[:, 0], z, min(steps, n))
-        T = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
-        theta, S = np.linalg.eigh(T)
-        rules.append((theta, S[0, :] ** 2))
-    return rules
+    zs = list(probes(rng, n, num_probes, "rademacher", float).T)
+    return _rules(A, zs, steps, client)
 
 
-def logdet_estimate(A, num_probes=30, steps=30, seed=None, *, tol=None):
+def _rules(A, zs, steps, client):
+    if client is None:
+        return [_rule(z, steps, A) for z in zs]
+    from .distribute import Farm
+    return Farm(A, client).map(_probe_rule, [(z, steps) for z in zs])
+
+
+def _probe_rule(item, A):
+    return _rule(item[0], item[1], A)
+
+
+def _rule(z, steps, A):
+    n, _, matmat = as_matmat(A)
+    _, alpha, beta = lanczos_basis(lambda v: matmat(v[:, None])[:, 0], z, min(steps, n))
+    T = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
+    theta, S = np.linalg.eigh(T)
+    return theta, S[0, :] ** 2
+
+
+def logdet_estimate(A, num_probes=30, steps=30, seed=None, *, tol=None, client=None):
     """Estimate `log det A` of a symmetric positive-definite A: an `Estimate`.
 
     Each probe costs `steps` products (fewer when its Krylov space is
@@ -50,7 +66,9 @@ def logdet_estimate(A, num_probes=30, steps=30, seed=None, *, tol=None):
     quadrature error, tiny for enough steps, is not in it). With tol, stops
     once the standard error is at most `tol * |value|` (at least 2 probes).
     A non-positive quadrature node means A is not positive definite
-    (NotPositiveDefiniteError).
+    (NotPositiveDefiniteError). With client (a `distributed.Client`), the
+    probes run as tasks on its workers, all `num_probes` of them at once
+    (tol then picks the same prefix as the serial run): the same estimate.
 
     Example:
         >>> import numpy as np
@@ -64,9 +82,14 @@ def logdet_estimate(A, num_probes=30, steps=30, seed=None, *, tol=None):
     """
     n = as_matmat(A)[0]
     rng = np.random.default_rng(seed)
+    if client is None:
+        rules = (_rule(probes(rng, n, 1, "rademacher", float)[:, 0], steps, A)
+                 for _ in range(int(num_probes)))
+    else:
+        zs = [probes(rng, n, 1, "rademacher", float)[:, 0] for _ in range(int(num_probes))]
+        rules = iter(_rules(A, zs, steps, client))
     samples = []
-    for _ in range(int(num_probes)):
-        [(theta, weights)] = quadrature(A, 1, steps, rng)
+    for theta, weights in rules:
         if np.min(theta) <= 0:
             raise NotPositiveDefiniteError(
                 f"log det needs a positive-definite operator, but Lanczos found the "
@@ -80,14 +103,14 @@ def logdet_estimate(A, num_probes=30, steps=30, seed=None, *, tol=None):
 
 
 def spectral_density(A, num_probes=10, steps=60, seed=None, *, grid=None, num_points=512,
-                     sigma=None):
+                     sigma=None, client=None):
     """The density of A's eigenvalues: `(grid, density)`, density >= 0 with
     trapezoidal integral 1 over the grid.
 
     The quadrature nodes of `num_probes` probes, each a Gaussian of width
     sigma (default: 1/100 of the spread of the nodes), weighted by their
     quadrature weights. The default grid spans the nodes plus 5 sigma on
-    each side, with num_points points.
+    each side, with num_points points. client: as for `logdet_estimate`.
 
     Example:
         >>> import numpy as np
@@ -95,7 +118,7 @@ def spectral_density(A, num_probes=10, steps=60, seed=None, *, grid=None, num_po
         >>> round(float(np.trapezoid(density, grid)), 12)
         1.0
     """
-    rules = quadrature(A, num_probes, steps, seed)
+    rules = quadrature(A, num_probes, steps, seed, client=client)
     nodes = np.concatenate([t for t, _ in rules])
     weights = np.concatenate([w for _, w in rules]) / len(rules)
     lo, hi = float(np.min(nodes)), float(np.max(nodes))

@@ -7,7 +7,9 @@
   sketches the dominant range Q of A, whose trace `tr(Q^T A Q)` is exact;
   the rest runs Hutchinson on what Q misses, `(I - QQ^T) A (I - QQ^T)`.
   Same number of products, far smaller error when the spectrum decays.
-* Exact: one-hot products (n of them), for small dimensions.
+* Exact: one-hot products (n of them), for small dimensions; for a
+  `HessianOperator` whose sparsity pattern is sparse, one product per
+  colour of a distance-1 colouring of the pattern (see `colour`).
 
 With `tol`, probes are drawn in blocks and the estimate stops as soon as
 its standard error is at most `tol * |value|` (or `atol`).
@@ -24,20 +26,24 @@ Example:
 
 import numpy as np
 
-from .linop import Estimate, as_matmat, probes, sample_stats
+from .colour import colouring, diagonal_by_colouring
+from .distribute import farmed_matmat
+from .linop import Estimate, probes, sample_stats
 
 METHODS = ("hutch++", "hutchinson", "exact")
 
 
 def trace_estimate(A, num_probes=100, method="hutch++", seed=None, *, probe="rademacher",
-                   tol=None, atol=0.0, block=10):
+                   tol=None, atol=0.0, block=10, client=None):
     """Estimate `trace(A)` with at most `num_probes` products: an `Estimate`.
 
     method is "hutch++" (the default), "hutchinson" or "exact" (n one-hot
     products, standard error 0). probe picks random signs ("rademacher")
     or normals ("gaussian"). seed is an int or a `numpy.random.Generator`.
     With tol (relative) or atol, stops once the standard error is below
-    `atol + tol * |value|`, checked every `block` probes.
+    `atol + tol * |value|`, checked every `block` probes. With client (a
+    `distributed.Client`), the products run as tasks on its workers (see
+    `chainrule.curvature.distribute`): the same probes, the same estimate.
 
     Example:
         >>> import numpy as np
@@ -45,11 +51,11 @@ def trace_estimate(A, num_probes=100, method="hutch++", seed=None, *, probe="rad
         >>> float(trace_estimate(A, num_probes=6, seed=0).value)  # Q spans R^2: exact
         5.0
     """
-    n, dtype, matmat = as_matmat(A)
+    n, dtype, matmat = farmed_matmat(A, client)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "exact":
-        return Estimate(_exact_diagonal(matmat, n, dtype).sum(), 0.0)
+        return Estimate(_exact(A, matmat, n, dtype).sum(), 0.0)
     if num_probes < 1:
         raise ValueError(f"num_probes must be positive, got {num_probes}")
     rng = np.random.default_rng(seed)
@@ -82,6 +88,16 @@ def _hutchinson(matmat, n, dtype, rng, budget, probe, tol, atol, block, offset, 
     return Estimate(offset + value, stderr)
 
 
+def _exact(A, matmat, n, dtype):
+    """The exact diagonal: by colouring when A is a Hessian operator with a
+    sparse pattern, else from n one-hot products."""
+    from .operator import HessianOperator
+    plan = colouring(A, "diagonal") if isinstance(A, HessianOperator) else None
+    if plan is not None:
+        return diagonal_by_colouring(A, plan, matmat)
+    return _exact_diagonal(matmat, n, dtype)
+
+
 def _exact_diagonal(matmat, n, dtype, block=256):
     diag = np.empty(n, np.result_type(dtype, float))
     for start in range(0, n, block):
@@ -93,23 +109,23 @@ def _exact_diagonal(matmat, n, dtype, block=256):
 
 
 def diagonal_estimate(A, num_probes=100, seed=None, *, method="hutchinson", probe="rademacher",
-                      tol=None, atol=0.0, block=10):
+                      tol=None, atol=0.0, block=10, client=None):
     """Estimate the diagonal of A: an `Estimate` of two arrays (value, stderr).
 
     Hutchinson's diagonal estimator `diag(A) = E[z * (A z)]`; with random
     signs, entry i errs by the off-diagonal entries of row i only, so
     diagonal matrices come out exact. method="exact" uses n one-hot
     products. tol/atol stop early once every entry's standard error is
-    below `atol + tol * |value|`.
+    below `atol + tol * |value|`. client: as for `trace_estimate`.
 
     Example:
         >>> import numpy as np
         >>> diagonal_estimate(np.diag([1.0, 2.0]), num_probes=4, seed=0).value
         array([1., 2.])
     """
-    n, dtype, matmat = as_matmat(A)
+    n, dtype, matmat = farmed_matmat(A, client)
     if method == "exact":
-        return Estimate(_exact_diagonal(matmat, n, dtype), np.zeros(n))
+        return Estimate(_exact(A, matmat, n, dtype), np.zeros(n))
     if method != "hutchinson":
         raise ValueError(f"method must be 'hutchinson' or 'exact', got {method!r}")
     if num_probes < 1:

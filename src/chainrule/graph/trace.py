@@ -470,10 +470,13 @@ def infer_outputs(prim, inputs, params):
             result = _run_on_examples(prim, inputs, params, attempt=1)
         except Exception:
             raise first from None
-    try:
-        other = _run_on_examples(prim, inputs, params, attempt=2)
-    except Exception:
+    if _shape_only_on_shapes(prim):
         other = result
+    else:
+        try:
+            other = _run_on_examples(prim, inputs, params, attempt=2)
+        except Exception:
+            other = result
     unknown = any(d != d for s, _ in result[0] for d in s)  # Dask's nan: a value-dependent length
     if unknown or [s for s, _ in other[0]] != [s for s, _ in result[0]]:
         raise _value_dependent(f"{prim.name}, whose output shape depends on the values of its "
@@ -483,6 +486,18 @@ def infer_outputs(prim, inputs, params):
             _infer_cache.clear()
         _infer_cache[key] = result
     return result
+
+
+# primitives whose output shapes depend on operand shapes alone (besides
+# every ufunc): no second run on random values to check (on large operands
+# that run costs more than the rest of tracing)
+_SHAPE_STABLE = {"matmul", "sum", "reshape", "transpose", "broadcast_to", "where", "astype",
+                 "dot", "tensordot", "einsum", "concatenate", "stack"}
+
+
+def _shape_only_on_shapes(prim):
+    from ..core.primitive import UFUNCS
+    return prim.name in _SHAPE_STABLE or prim in UFUNCS.values()
 
 
 def _run_on_examples(prim, inputs, params, attempt):

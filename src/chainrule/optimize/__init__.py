@@ -15,9 +15,10 @@ Example:
     array([3., 3.])
 """
 
-from .newton import damped_solve, newton
+from .newton import damped_solve, newton, sparse_damped_solve
 from .newton_cg import newton_cg, steihaug
 from .objective import Objective
 from .result import OptimizeResult
 
-__all__ = ["newton", "newton_cg", "Objective", "OptimizeResult", "steihaug", "damped_solve"]
+__all__ = ["newton", "newton_cg", "Objective", "OptimizeResult", "steihaug", "damped_solve",
+           "sparse_damped_solve"]

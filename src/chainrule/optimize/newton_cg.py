@@ -4,7 +4,7 @@ Each iteration minimises the quadratic model `g.p + p.H p / 2` within
 `|p| <= radius` by conjugate gradients on exact Hessian-vector products
 (the point's `hessian_operator`, its primal work done once), stopping at
 the boundary, at negative curvature, or when the residual is small
-relative to the gradient (`min(0.5, sqrt|g|) |g|`, so convergence becomes
+relative to the gradient (`min(0.1, sqrt|g|) |g|`, so convergence becomes
 superlinear). The radius grows after good steps that reach it and
 shrinks after poor ones (Nocedal and Wright, algorithms 4.1 and 7.2).
 
@@ -70,7 +70,8 @@ def _to_boundary(p, d, radius):
 
 
 def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, max_radius=1e10,
-              eta=0.15, cg_maxiter=None, route="auto", callback=None):
+              eta=0.15, cg_maxiter=None, route="auto", callback=None, forcing=0.5,
+              forcing_cap=0.1):
     """Minimise `fun(x, *args)` by trust-region Newton-CG; an OptimizeResult.
 
     Only Hessian-vector products are used (counted in nhvp); the Hessian is
@@ -80,6 +81,13 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
     truncated Newton step itself (no radius) unless initial_radius is
     given; the radius then starts at that step's length. cg_maxiter bounds
     the products per iteration (default n); route is hessian_operator's.
+    CG stops when the residual is below `min(forcing_cap, |g|**forcing) |g|`
+    (forcing 0.5 converges superlinearly, 1 quadratically with more
+    products per iteration; the cap of 0.1, where SciPy has 0.5, took
+    fewer products and iterations on the chained Rosenbrock function and a
+    small MLP, and as many on logistic regression). The operator is compiled once;
+    every new point, trial steps included, runs only its per-point part,
+    which also gives the value and gradient there (nfev counts those).
 
     Example:
         >>> import numpy as np
@@ -108,16 +116,19 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
         if nit == maxiter:
             break
         while True:
-            p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(0.5, np.sqrt(gnorm)), cg_maxiter)
+            p, Hp, on_boundary = steihaug(H.matvec, g, radius, min(forcing_cap, gnorm ** forcing), cg_maxiter)
             predicted = -(g @ p + 0.5 * p @ Hp)
             if not np.isfinite(radius):
                 radius = min(max(np.linalg.norm(p), 1e-8), max_radius)
-            f_new = prob.value(x + p)
+            # the trial point's per-point work gives its value, and its
+            # gradient and products when the step is taken
+            trial = prob.prepared(x + p, route)
+            f_new, g_new = trial[1], trial[2]
             if not np.isfinite(f_new):
                 rho = -np.inf
             elif abs(f - f_new) <= 1e-14 * max(1.0, abs(f)):
                 # at round-off level the values cannot judge the step: the gradient can
-                rho = 1.0 if np.linalg.norm(prob.value_and_grad(x + p)[1]) < gnorm else -np.inf
+                rho = 1.0 if np.linalg.norm(g_new) < gnorm else -np.inf
             else:
                 rho = (f - f_new) / predicted if predicted > 0 else -np.inf
             if rho < 0.25:
@@ -132,7 +143,7 @@ def newton_cg(fun, x0, args=(), tol=1e-8, maxiter=200, *, initial_radius=None, m
         if status == 2:
             break
         x = x + p
-        H, f, g = prob.prepared(x, route)
+        H, f, g = trial
         if callback is not None:
             callback(prob.unravel(x))
     return result(x=prob.unravel(x), fun=f, jac=prob.unravel(g), nit=nit, nfev=prob.nfev,

@@ -28,6 +28,7 @@ class Problem:
             args = (args,)
         self.view = view = FlatView(x0)
         self.x0 = np.array(view.ravel(x0), dtype=np.result_type(view.dtype, float))
+        self.fun, self.args = fun, args
         self.flat_fun = lambda x: fun(view.unravel(x), *args)
         self._vg = value_and_grad(self.flat_fun)
         self.nfev = 0  # values (with or without a gradient)
@@ -55,7 +56,9 @@ class Problem:
 
     def operator(self, x, route="auto"):
         """The Hessian at x as an operator; its products are counted in nhvp."""
-        return _Counted(hessian_operator(self.flat_fun, (x,), route=route), self)
+        # fun itself (not the flat closure): its compiled product is then
+        # shared by every solve of fun at these shapes
+        return _Counted(hessian_operator(self.fun, (self.view.unravel(x), *self.args), route=route), self)
 
     def prepared(self, x, route="auto"):
         """`(operator, value, gradient)` at x: the operator's setup computes
@@ -76,6 +79,14 @@ class Problem:
         else:
             raise ValueError(f"hessian must be 'hvp' or 'jacobian', got {how!r}")
         return 0.5 * (H + H.T)
+
+
+    def sparse_hessian(self, x, plan):
+        """The Hessian at x as a `scipy.sparse` matrix, from one product per
+        colour of `plan` (a `chainrule.curvature.colour.Colouring`)."""
+        from ..curvature.colour import hessian_by_colouring
+        self.nhvp += plan.ncolours
+        return hessian_by_colouring(self.operator(x).op, plan)
 
 
 class _Counted:
