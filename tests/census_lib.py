@@ -214,15 +214,21 @@ SPECIAL_DOMAINS = {
     ("q3", "a3"): "stdtr",
     ("p3", "a3"): "eval_legendre eval_chebyt eval_chebyu eval_chebyc eval_chebys",
     ("p3", "q3", "p3"): "chndtr",
-    ("p3", "p3", "p3"): "gdtr gdtrc wright_bessel log_wright_bessel",
     ("p3", "p3", "u3"): "betainc betaincc betaincinv betainccinv gdtrix",
     ("u3", "p3", "p3"): "gdtria",
     ("q3", "q3", "p3"): "fdtr fdtrc",
     ("q3", "q3", "u3"): "fdtri",
     ("p3", "n3", "u3"): "bdtr bdtrc bdtri nbdtr nbdtrc nbdtri",
-    ("a3", "u3"): "ellipj",
     ("p3", "p3", "a3"): "eval_gegenbauer",
     ("i3", "p3", "a3"): "lpmv",
+    ("p3",): "airye modfresnelp modfresnelm kolmogorov",
+    ("u3",): "kolmogi",
+    ("a3", "u3"): "ellipj tklmbda",
+    ("p3", "p3", "i3"): "besselpoly",
+    ("p3", "p3", "p3"): "gdtr gdtrc wright_bessel log_wright_bessel elliprg",
+    ("k3", "p3", "p3"): "mathieu_cem mathieu_sem mathieu_modcem1 mathieu_modcem2 "
+                        "mathieu_modsem1 mathieu_modsem2",
+    ("p3", "q3", "p3", "u3"): "eval_sh_jacobi",
 }
 for _pattern, _names in SPECIAL_DOMAINS.items():
     for _u in _names.split():
@@ -253,6 +259,8 @@ def _make(token, rng):
             base = rng.uniform(4.2, 5.8, shape)
         elif kind == "i":  # an integer order held in a float (its own NoRuleError)
             base = rng.integers(0, 3, shape).astype(float)
+        elif kind == "k":  # an integer order >= 1 held in a float
+            base = rng.integers(1, 4, shape).astype(float)
         elif kind == "wc":
             base = base + 3 * np.eye(3)
         elif kind == "spd":

@@ -40,13 +40,17 @@ def no_closed_form(ufunc, arg):
     return partial
 
 
-def integer(ufunc, arg):
-    """A partial that raises: `arg` of `ufunc` is an integer (a count or an order)."""
+def integer(ufunc, arg, other="SciPy drops its fractional part"):
+    """A partial that raises: `arg` of `ufunc` is an integer (a count or an
+    order); `other` says what SciPy does with a value that is not one."""
     def partial():
         raise NoRuleError(
-            f"scipy.special.{ufunc}: its argument {arg!r} is an integer (SciPy drops its "
-            "fractional part), which has no derivative; pass it as a constant.")
+            f"scipy.special.{ufunc}: its argument {arg!r} is an integer ({other}), which "
+            "has no derivative; pass it as a constant.")
     return partial
+
+
+_NAN = "SciPy returns nan at other values"
 
 
 def _real(ufunc, z):
@@ -475,9 +479,9 @@ UFUNC_RULES = {
                      lambda x, y: _chebyt_dx(x, y / 2)),
     sc.eval_chebys: ("eval_chebys", degree("eval_chebys"),
                      lambda x, y, ans: _chebyu_dx(x, y / 2, ans) / 2),
-    sc.eval_hermite: ("eval_hermite", integer("eval_hermite", "n"),
+    sc.eval_hermite: ("eval_hermite", integer("eval_hermite", "n", "SciPy takes integers only"),
                       lambda x, y: 2 * x * sc.eval_hermite(_lower(x), y)),
-    sc.eval_hermitenorm: ("eval_hermitenorm", integer("eval_hermitenorm", "n"),
+    sc.eval_hermitenorm: ("eval_hermitenorm", integer("eval_hermitenorm", "n", "SciPy takes integers only"),
                           lambda x, y: x * sc.eval_hermitenorm(_lower(x), y)),
     sc.eval_laguerre: ("eval_laguerre", degree("eval_laguerre"),
                        lambda x, y: -_from_1(x) * sc.eval_genlaguerre(_lower0(x), 1, y)),
@@ -493,7 +497,7 @@ UFUNC_RULES = {
                      no_closed_form("eval_jacobi", "alpha"), no_closed_form("eval_jacobi", "beta"),
                      lambda x, y, z, w: (x + y + z + 1) / 2 * _from_1(x)
                      * sc.eval_jacobi(_lower0(x), y + 1, z + 1, w)),
-    sc.lpmv:       ("lpmv", integer("lpmv", "m"), no_closed_form("lpmv", "v"),
+    sc.lpmv:       ("lpmv", integer("lpmv", "m", _NAN), no_closed_form("lpmv", "v"),
                     lambda x, y, z, ans: _lpmv_dx(x, y, z, ans)),
     # -- distribution functions: densities in x and p; counts are integers --
     sc.bdtr:       ("bdtr", integer("bdtr", "k"), integer("bdtr", "n"),
