@@ -15,7 +15,7 @@ Example:
 import numpy as np
 
 from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
-from ..core.primitive import FUNCTIONS, Primitive, implements, nondifferentiable, register_ufunc
+from ..core.primitive import FUNCTIONS, Primitive, elementwise, implements, nondifferentiable, register_ufunc
 from ..core.trace import raw
 from .indexing import pass_through, take
 from .shape import moveaxis, ravel
@@ -293,3 +293,128 @@ def _two_outputs(name, ufunc, derivatives):
 # modf(x) = (x - trunc(x), trunc(x)); divmod(x, y) = (floor(x / y), x - floor(x / y) y)
 _two_outputs("modf", np.modf, lambda args, ans: [(1.0, None)])
 _two_outputs("divmod", np.divmod, lambda args, ans: [(None, 1.0), (None, -ans[0])])
+
+
+# ---- insert, by NumPy's own insert of position codes ----
+@implements(np.insert)
+def insert(arr, obj, values, axis=None):
+    """np.insert: NumPy inserts codes (the positions in arr, and -1 - the
+    positions in values) where it would insert the values; the result gathers
+    from arr and values at those codes."""
+    shape_a, shape_v = np.shape(arr), np.shape(values)
+    codes = np.insert(np.arange(int(np.prod(shape_a))).reshape(shape_a),
+                      raw(obj) if not isinstance(obj, slice) else obj,
+                      -1 - np.arange(int(np.prod(shape_v))).reshape(shape_v), axis=axis)
+    from_values = codes < 0
+    a_part = take(ravel(arr), np.where(from_values, 0, codes))
+    if not np.any(from_values):
+        return a_part
+    v_part = take(ravel(np.asarray(values) if np.ndim(values) == 0 and not hasattr(values, "shape")
+                        else values), np.where(from_values, -1 - codes, 0))
+    return np.where(from_values, v_part, a_part)
+
+
+@implements(np.ix_)
+def ix_(*args):
+    """np.ix_: each 1-d argument reshaped to its own axis."""
+    n = len(args)
+    out = []
+    for k, a in enumerate(args):
+        if np.ndim(a) != 1:
+            raise ValueError("Cross index must be 1 dimensional")
+        if np.result_type(raw(a)).kind == "b":
+            a = np.nonzero(raw(a))[0]
+        out.append(np.reshape(a, (1,) * k + (-1,) + (1,) * (n - k - 1)))
+    return tuple(out)
+
+
+@implements(np.linalg.tensorinv)
+def tensorinv(a, ind=2):
+    """np.linalg.tensorinv: inv of a reshaped to a square matrix, reshaped back."""
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    shape = np.shape(a)
+    inv_shape = shape[ind:] + shape[:ind]
+    rows = int(np.prod(shape[:ind]))
+    return np.reshape(np.linalg.inv(np.reshape(a, (rows, -1))), inv_shape)
+
+
+@implements(np.polydiv)
+def polydiv(u, v):
+    """np.polydiv: (quotient, remainder) by NumPy's long division; the leading
+    remainder entries NumPy drops (close to 0) are found on the values."""
+    u, v = _poly1d(u) + 0.0, _poly1d(v) + 0.0
+    m, n = np.shape(u)[0] - 1, np.shape(v)[0] - 1
+    r = [u[k] for k in range(m + 1)]
+    q = []
+    for k in range(0, m - n + 1):
+        d = r[k] / v[0]
+        q.append(d)
+        for j in range(n + 1):
+            r[k + j] = r[k + j] - d * v[j]
+    r = np.stack(r)
+    q = np.stack(q) if q else np.zeros(1) + 0 * u[:1]
+    values = np.asarray(raw(r))
+    start = 0
+    while np.allclose(values[start], 0, rtol=1e-14) and values.shape[-1] - start > 1:
+        start += 1
+    return q, r[start:]
+
+
+def _setxor_positions(a1, a2, assume_unique):
+    """Positions in concatenate(a1, a2) (flat) of np.setxor1d's values (first match)."""
+    pool = np.concatenate([np.ravel(a1), np.ravel(a2)])
+    chosen = np.setxor1d(np.ravel(a1), np.ravel(a2), assume_unique=assume_unique)
+    return np.argmax(pool[None, :] == chosen[:, None], axis=1) if chosen.size else np.zeros(0, int)
+
+
+_setxor_p = nondifferentiable("setxor1d_positions", _setxor_positions)
+_intersect_p = nondifferentiable(
+    "intersect1d_positions",
+    lambda a1, a2, assume_unique: np.intersect1d(np.ravel(a1), np.ravel(a2),
+                                                 assume_unique=assume_unique,
+                                                 return_indices=True)[1:])
+
+
+@implements(np.setxor1d)
+def setxor1d(ar1, ar2, assume_unique=False):
+    """np.setxor1d: the sorted values in exactly one of the arrays, gathered."""
+    pool = np.concatenate([ravel(ar1), ravel(ar2)])
+    return take(pool, _setxor_p(ar1, ar2, assume_unique=assume_unique))
+
+
+@implements(np.intersect1d)
+def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
+    """np.intersect1d: the common values, gathered from ar1 (a value equal in
+    both moves with ar1; moved alone, ar2's copy would leave the set)."""
+    i1, i2 = _intersect_p(ar1, ar2, assume_unique=assume_unique)
+    values = take(ravel(ar1), i1)
+    return (values, i1, i2) if return_indices else values
+
+
+# ---- i0: NumPy's value, derivative i1 by the trapezoidal rule ----
+_THETA = (np.arange(256) + 0.5) * np.pi / 256
+
+
+def _i1(x):
+    """I_1(x) = (1/pi) int_0^pi e^(x cos t) cos t dt (the midpoint rule is
+    exact to rounding for |x| < 200 here: the integrand is smooth and periodic)."""
+    m = np.abs(x)
+    t = np.exp(np.expand_dims(x, -1) * np.cos(_THETA) - np.expand_dims(m, -1)) * np.cos(_THETA)
+    return np.exp(m) * np.mean(t, axis=-1)
+
+
+def _i0_rule(x):
+    if np.any(np.abs(raw(x)) > 200):
+        raise NoRuleError("the derivative of np.i0 at |x| > 200 (chainrule computes I_1 by a "
+                          "quadrature accurate below 200)")
+    return _i1(x)
+
+
+_i0_p = elementwise("numpy_i0", np.i0, lambda x: _i0_rule(x))
+
+
+@implements(np.i0)
+def i0(x):
+    """np.i0 (real input): derivative I_1."""
+    return _i0_p(x)
