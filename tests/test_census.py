@@ -53,3 +53,27 @@ def test_a_planted_wrong_rule_is_found(monkeypatch):
     assert census_lib.classify("numpy.sin", np.sin)[0] == "wrong"
     monkeypatch.setattr(prim, "jvp", lambda t, args, ans, params: None)
     assert census_lib.classify("numpy.sin", np.sin)[0] == "dropped"
+
+
+def test_each_argument_is_judged_alone(census):
+    """gammainc: correct in x, and its a refused by a NoRuleError naming 'a'."""
+    pytest.importorskip("scipy")
+    status, detail = census["scipy.special.gammainc"]
+    assert status == "correct"
+    assert detail.startswith("fwd, rev in x; NoRuleError naming a (")
+
+
+def test_a_refusal_that_names_no_argument_is_not_counted(monkeypatch):
+    sc = pytest.importorskip("scipy.special")
+    monkeypatch.setattr(census_lib, "_names_argument", lambda message, name: False)
+    assert census_lib.classify("scipy.special.gammainc", sc.gammainc)[0] == "NoRuleError"
+
+
+def test_a_planted_wrong_rule_in_the_other_argument_is_found(monkeypatch):
+    sc = pytest.importorskip("scipy.special")
+    import chainrule.scipy.special  # noqa: F401
+    from chainrule.core.primitive import UFUNCS
+    prim = UFUNCS[sc.gammainc]
+    jvp = prim.jvp
+    monkeypatch.setattr(prim, "jvp", lambda *a: jvp(*a) * 1.01)
+    assert census_lib.classify("scipy.special.gammainc", sc.gammainc)[0] == "wrong"

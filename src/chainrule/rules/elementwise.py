@@ -18,8 +18,9 @@ whose output is real and input complex use only its real part.
 Ties in maximum/minimum split the derivative evenly between the arguments
 (the mean of the one-sided derivatives). abs, sign-like and rounding
 functions use the derivative 0 at their kinks and steps: floor, ceil, trunc,
-rint, sign, floor_divide and heaviside are piecewise constant and pass
-through with zero derivative, as do comparisons and predicates.
+rint, sign and floor_divide are piecewise constant and pass through with
+zero derivative, as do comparisons and predicates; heaviside(x1, x2) is a
+step in x1 and x2 itself where x1 == 0.
 """
 
 import operator
@@ -118,6 +119,8 @@ DIFFERENTIABLE = {
     np.remainder:   ("remainder", operator.mod, 1, lambda x, y: -np.floor_divide(x, y)),
     np.fmod:        ("fmod", np.fmod, 1, lambda x, y: -np.trunc(x / y)),
     np.copysign:    ("copysign", np.copysign, lambda x, ans: np.sign(x) * np.sign(ans), None),
+    # heaviside(x1, x2) is x2 where x1 == 0 (a step in x1)
+    np.heaviside:   ("heaviside", np.heaviside, None, lambda x, y: np.where(x == 0, 1.0, 0.0)),
     np.ldexp:       ("ldexp", np.ldexp, lambda y: np.exp2(y), None),
     # the next float towards y: x plus a step far below any difference quotient
     np.nextafter:   ("nextafter", np.nextafter, 1, None),
@@ -134,7 +137,7 @@ NONDIFFERENTIABLE = [
 
 # Piecewise constant: derivative zero wherever it exists.
 PIECEWISE_CONSTANT = [
-    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.heaviside,
+    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide,
 ]
 # fmt: on
 

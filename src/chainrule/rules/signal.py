@@ -15,7 +15,7 @@ import numpy as np
 from ..arraylibs import asarray, like_of
 from ..core.errors import UnsupportedOptionError
 from ..core.primitive import implements, nondifferentiable
-from ..core.trace import Box
+from ..core.trace import Box, raw
 from .shape import along, normalize_axes
 
 
@@ -90,7 +90,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         1.0
     """
     if period is not None:
-        raise UnsupportedOptionError("np.interp(..., period=...) is not supported on traced values")
+        return _periodic_interp(x, xp, fp, period)
     xp = xp if isinstance(xp, Box) else np.asarray(xp, float)
     fp = fp if isinstance(fp, Box) else np.asarray(fp)
     if np.ndim(xp) != 1 or np.ndim(fp) != 1:
@@ -106,6 +106,24 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     low = fp[0] if left is None else left
     high = fp[-1] if right is None else right
     return np.where(x < xp[0], low, np.where(x > xp[-1], high, y))
+
+
+def _periodic_interp(x, xp, fp, period):
+    """np.interp(period=...): x and xp taken modulo the period, xp sorted (on
+    its values) and extended by one point at each end, as NumPy does."""
+    if np.all(raw(period) == 0):
+        raise ValueError("period must be a non-zero value")
+    period = np.abs(period)
+    x = np.remainder(x, period)
+    xp = np.remainder(xp if isinstance(xp, Box) else np.asarray(xp, float), period)
+    fp = fp if isinstance(fp, Box) else np.asarray(fp)
+    if np.ndim(xp) != 1 or np.ndim(fp) != 1:
+        raise ValueError("Data must be 1-dimensional")
+    order = np.argsort(np.asarray(raw(xp)), kind="stable")
+    xp, fp = xp[order], fp[order]
+    xp = np.concatenate([xp[-1:] - period, xp, xp[:1] + period])
+    fp = np.concatenate([fp[-1:], fp, fp[:1]])
+    return interp(x, xp, fp)
 
 
 # ---- integration and differentiation of samples ----
@@ -236,18 +254,50 @@ def vander(x, N=None, increasing=False):
 @implements(np.polyfit)
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     """np.polyfit (least squares on scaled Vandermonde columns), differentiable
-    in x, y and w; full= and cov= are not supported on traced values."""
-    if full or cov:
-        raise UnsupportedOptionError("np.polyfit(..., full=True or cov=True) is not supported on traced values")
+    in x, y and w; with full=True also the residual sum of squares and the
+    singular values (rank and rcond are plain numbers), with cov=True (or
+    "unscaled") the covariance of the coefficients, as NumPy computes them."""
     deg = int(deg)
-    lhs = vander(x, deg + 1)
+    order = deg + 1
+    lhs = vander(x, order)
     rhs = y
     if w is not None:
         lhs = lhs * w[:, None]
         rhs = rhs * (w if np.ndim(rhs) == 1 else w[:, None])
     scale = np.sqrt(np.sum(lhs * lhs, axis=0))
-    coef = np.linalg.pinv(lhs / scale) @ rhs
-    return coef / (scale if np.ndim(coef) == 1 else scale[:, None])
+    lhs = lhs / scale
+    coef_scaled = np.linalg.pinv(lhs) @ rhs
+    coef = coef_scaled / (scale if np.ndim(coef_scaled) == 1 else scale[:, None])
+    if not (full or cov):
+        return coef
+    n = np.shape(x)[0]
+    if full or cov != "unscaled":
+        rank = int(np.linalg.matrix_rank(np.asarray(raw(lhs))))
+        resid = rhs - lhs @ coef_scaled
+        if rank == order and n > order:
+            resids = np.sum(resid * np.conj(resid) if _is_complex(resid) else resid * resid,
+                            axis=0)
+            resids = np.reshape(np.real(resids) if _is_complex(resid) else resids, (-1,))
+        else:
+            resids = np.zeros(0)
+    if full:
+        rcond = n * np.finfo(np.result_type(raw(x), float)).eps if rcond is None else rcond
+        return coef, resids, rank, np.linalg.svd(lhs, compute_uv=False), rcond
+    vbase = np.linalg.inv(np.swapaxes(lhs, 0, 1) @ lhs) / (scale[:, None] * scale[None, :])
+    if cov == "unscaled":
+        fac = 1.0
+    else:
+        if n <= order:
+            raise ValueError("the number of data points must exceed order "
+                             "to scale the covariance matrix")
+        fac = resids / (n - order)
+    if np.ndim(y) == 1:
+        return coef, vbase * fac
+    return coef, vbase[:, :, None] * fac
+
+
+def _is_complex(x):
+    return np.result_type(raw(x)).kind == "c"
 
 
 from .. import complex_step  # noqa: E402  (complex_step imports no rules)

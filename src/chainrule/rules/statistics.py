@@ -167,10 +167,40 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         3.0
     """
     _no_out("quantile", out)
-    if weights is not None:
-        raise UnsupportedOptionError("np.quantile(..., weights=...) is not supported on traced values")
     _check_q(q, 0, 1, "Quantiles")
+    if weights is not None:
+        return _weighted_quantile(a, q, axis, interpolation or method, keepdims, weights)
     return _quantile("quantile", a, q, axis, interpolation or method, keepdims, False)
+
+
+def _weighted_quantile(a, q, axis, method, keepdims, weights):
+    """np.quantile(weights=...) (NumPy: method 'inverted_cdf' only): an entry of
+    a, chosen on the values, so differentiable in a (the weights and q choose
+    which entry: piecewise constant)."""
+    if method != "inverted_cdf":
+        raise ValueError(f"Only method 'inverted_cdf' supports weights. Got: {method}.")
+    if axis is not None and np.ndim(axis) != 0:
+        raise UnsupportedOptionError("np.quantile(weights=..., axis=<tuple>) is not supported "
+                                     "on traced values")
+    values, w, qs = np.asarray(raw(a)), np.asarray(raw(weights)), np.asarray(raw(q))
+    chosen = np.quantile(values, qs, axis=axis, weights=w, method=method, keepdims=True)
+    if axis is None:
+        a, values, ax = np.reshape(a, (-1,)), values.reshape(-1), 0
+        chosen = chosen.reshape(qs.shape + (1,))
+    else:
+        ax = normalize_axes(axis, np.ndim(a))[0]
+    picks = []
+    for k in np.ndindex(qs.shape):
+        index = np.argmin(np.abs(values - chosen[k]), axis=ax, keepdims=True)
+        pick = np.take_along_axis(a, index, axis=ax)
+        if not keepdims:
+            pick = np.squeeze(pick, axis=ax)
+        elif axis is None:
+            pick = np.reshape(pick, (1,) * np.ndim(raw(weights)))
+        picks.append(pick)
+    if qs.ndim == 0:
+        return picks[0]
+    return np.reshape(np.stack(picks), qs.shape + np.shape(picks[0]))
 
 
 @implements(np.percentile)

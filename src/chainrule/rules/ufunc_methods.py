@@ -16,7 +16,7 @@ Example:
 
 import numpy as np
 
-from ..core.errors import MutationError, UnsupportedOptionError
+from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import UFUNC_METHODS, UFUNCS
 from ..core.trace import raw
 from .shape import along, normalize_axes
@@ -127,12 +127,38 @@ def _reduceat(ufunc, reduce):
     return reduceat
 
 
-# NumPy's reduce of power and arctan2 along an inner axis is not the left
-# fold ((x0 ** x1) ** x2 ...), so folds are registered only for the ufuncs
-# where NumPy's methods are the fold in every layout (checked in the tests).
+# Folds are registered only for the ufuncs where NumPy's methods are the
+# left fold ((x0 op x1) op x2 ...) in every layout (tests/test_ufunc_folds.py).
 _FOLDS = {np.subtract, np.divide, np.hypot, np.logaddexp, np.logaddexp2, np.fmod,
           np.copysign, np.remainder, np.maximum, np.minimum, np.fmax, np.fmin, np.add,
-          np.multiply}
+          np.multiply, np.float_power, np.floor_divide, np.heaviside, np.nextafter}
+
+# Boolean answers: NumPy's methods run on the values, with no derivative.
+_BOOLEAN = {np.logical_and, np.logical_or, np.logical_xor}
+
+
+def _on_values(ufunc, method):
+    def plain(*args, **kwargs):
+        _plain_call(ufunc, method, kwargs.pop("out", None), kwargs.pop("where", True))
+        return getattr(ufunc, method)(*(raw(a) for a in args),
+                                      **{k: raw(v) for k, v in kwargs.items()})
+    return plain
+
+# NumPy 2's power.reduce and arctan2.reduce (and reduceat) along the contiguous
+# axis are not the fold: for a few entries they give x0 op x_last, for more a
+# blocked order, and along the other axes the fold, so the answer depends on
+# the memory layout. Their accumulate is the fold.
+_ACCUMULATE_ONLY = {np.power, np.arctan2}
+
+
+def _layout_dependent(ufunc, method):
+    def refuse(*args, **kwargs):
+        raise NoRuleError(
+            f"numpy.{ufunc.__name__}.{method} on traced values: NumPy's own result along the "
+            "contiguous axis is not the left fold (x0 op x1) op x2 ... but depends on the "
+            "memory layout, so chainrule has no rule that matches it; use "
+            f"np.{ufunc.__name__}.accumulate(x, axis).take(-1, axis) (the fold) or a loop.")
+    return refuse
 
 
 def install():
@@ -142,6 +168,13 @@ def install():
         if ufunc.nin != 2 or ufunc.nout != 1 or ufunc.signature is not None:
             continue
         UFUNC_METHODS.setdefault((ufunc, "outer"), _outer(ufunc))
+        if ufunc in _BOOLEAN:
+            for method in ("reduce", "accumulate", "reduceat"):
+                UFUNC_METHODS.setdefault((ufunc, method), _on_values(ufunc, method))
+        if ufunc in _ACCUMULATE_ONLY:
+            UFUNC_METHODS.setdefault((ufunc, "accumulate"), _accumulate(ufunc))
+            for method in ("reduce", "reduceat"):
+                UFUNC_METHODS.setdefault((ufunc, method), _layout_dependent(ufunc, method))
         if ufunc not in _FOLDS:
             continue
         reduce = UFUNC_METHODS.get((ufunc, "reduce")) or _reduce(ufunc)

@@ -17,16 +17,19 @@ from ..complex_step import ComplexStepArray, ComplexStepError
 from ..core.primitive import elementwise, nondifferentiable, register_ufunc
 from ..core.trace import Box, raw
 from ..rules import ufunc_methods
+from . import special_rules_extra
 from .special_rules import (MULTI_OUTPUT_RULES, PIECEWISE_CONSTANT, UFUNC_RULES, multi_output,
                             polygamma, polygamma_p)  # noqa: F401
 
 # cs_jvp's arrays take the compositions too: SciPy's logsumexp takes moduli
 _TRACED = (Box, ComplexStepArray)
 
-for _ufunc, (_name, *_partials) in UFUNC_RULES.items():
-    register_ufunc(_ufunc, elementwise(_name, _ufunc, *_partials))
-for _ufunc, (_name, *_derivatives) in MULTI_OUTPUT_RULES.items():
-    register_ufunc(_ufunc, multi_output(_name, _ufunc, *_derivatives))
+for _rules in (UFUNC_RULES, special_rules_extra.UFUNC_RULES):
+    for _ufunc, (_name, *_partials) in _rules.items():
+        register_ufunc(_ufunc, elementwise(_name, _ufunc, *_partials))
+for _rules in (MULTI_OUTPUT_RULES, special_rules_extra.MULTI_OUTPUT_RULES):
+    for _ufunc, (_name, *_derivatives) in _rules.items():
+        register_ufunc(_ufunc, multi_output(_name, _ufunc, *_derivatives))
 for _ufunc, _name in PIECEWISE_CONSTANT.items():
     register_ufunc(_ufunc, nondifferentiable(_name, _ufunc))
 ufunc_methods.install()  # .outer, .reduce... of the binary ones

@@ -40,13 +40,17 @@ def no_closed_form(ufunc, arg):
     return partial
 
 
-def integer(ufunc, arg):
-    """A partial that raises: `arg` of `ufunc` is an integer (a count or an order)."""
+def integer(ufunc, arg, other="SciPy drops its fractional part"):
+    """A partial that raises: `arg` of `ufunc` is an integer (a count or an
+    order); `other` says what SciPy does with a value that is not one."""
     def partial():
         raise NoRuleError(
-            f"scipy.special.{ufunc}: its argument {arg!r} is an integer (read rounded "
-            "down), which has no derivative; pass it as a constant.")
+            f"scipy.special.{ufunc}: its argument {arg!r} is an integer ({other}), which "
+            "has no derivative; pass it as a constant.")
     return partial
+
+
+_NAN = "SciPy returns nan at other values"
 
 
 def _real(ufunc, z):
@@ -116,14 +120,16 @@ def _f_pdf(dfn, dfd, x):
 
 
 def _bdtr_dp(k, n, p):
-    """d/dp bdtr(k, n, p) = d/dp betainc(n - k, k + 1, 1 - p)."""
-    k = np.floor(k)
-    return -_beta_pdf(n - k, k + 1, 1 - p)
+    """d/dp bdtr(k, n, p) = d/dp betainc(n - k, k + 1, 1 - p), k and n read
+    rounded toward zero; 0 where the function is constant (k < 0 or k >= n)."""
+    k, n = np.trunc(k), np.trunc(n)
+    inside = (k >= 0) & (k < n)
+    return np.where(inside, -_beta_pdf(np.where(inside, n - k, 1), k + 1, 1 - p), 0.0)
 
 
 def _nbdtr_dp(k, n, p):
-    """d/dp nbdtr(k, n, p) = d/dp betainc(n, k + 1, p)."""
-    return _beta_pdf(n, np.floor(k) + 1, p)
+    """d/dp nbdtr(k, n, p) = d/dp betainc(n, k + 1, p), k and n read rounded toward zero."""
+    return _beta_pdf(np.trunc(n), np.trunc(k) + 1, p)
 
 
 def _pdtr_dm(k, m):
@@ -213,12 +219,59 @@ def _huber_ddelta(x, y):
     return np.where(np.abs(y) <= x, 0.0, np.abs(y) - x)
 
 
+def _lower(n):
+    """The degree n - 1 of a derivative: an integer degree stays an integer
+    degree >= 0 (SciPy's polynomial), a real degree is SciPy's continuation
+    (a hypergeometric function), for which the recurrences hold unchanged."""
+    if _is_int(n):
+        return np.maximum(n - 1, 0)
+    return n - 1.0
+
+
+def _lower0(n):
+    """_lower(n), but 0 at the integer degrees <= 0 (see _from_1)."""
+    if _is_int(n):
+        return np.maximum(n - 1, 0)
+    return np.where((n <= 0) & (n == np.floor(n)), 0.0, n - 1.0)
+
+
+def _from_1(n):
+    """1, but 0 at the integer degrees <= 0 (where SciPy's Laguerre, Gegenbauer
+    and Jacobi functions are constant: 1 at degree 0, 0 below)."""
+    if _is_int(n):
+        return np.where(n >= 1, 1, 0)
+    return np.where((n <= 0) & (n == np.floor(n)), 0, 1)
+
+
+def _is_int(n):
+    return np.dtype(getattr(n, "dtype", type(n))).kind in "iub"
+
+
 def _legendre_dx(n, x, ans):
-    return n * (x * ans - sc.eval_legendre(np.maximum(n - 1, 0), x)) / (x * x - 1)
+    if _is_int(n):  # SciPy reads a negative integer degree as P_(-n-1) = P_n
+        n = np.where(n < 0, -n - 1, n)
+    return n * (x * ans - sc.eval_legendre(_lower(n), x)) / (x * x - 1)
+
+
+def _chebyt_dx(n, x):
+    """d/dx T_n(x) = n U_(n-1)(x); SciPy reads a negative integer degree as T_(-n) = T_n."""
+    if _is_int(n):
+        n = np.abs(n)
+    return n * sc.eval_chebyu(_lower(n), x)
 
 
 def _chebyu_dx(n, x, ans):
     return ((n + 1) * sc.eval_chebyt(n + 1, x) - x * ans) / (x * x - 1)
+
+
+def degree(ufunc):
+    """A partial that raises: the degree n of an orthogonal polynomial."""
+    def partial():
+        raise NoRuleError(
+            f"scipy.special.{ufunc} has no derivative rule in its degree 'n' (an integer "
+            "degree has none; SciPy's continuation to a real degree has no closed-form "
+            "derivative in terms of SciPy functions); pass it as a constant.")
+    return partial
 
 
 def _lpmv_dx(m, v, x, ans):
@@ -333,8 +386,11 @@ UFUNC_RULES = {
     sc.yv:         ("yv", no_closed_form("yv", "v"), lambda x, y: (sc.yv(x - 1, y) - sc.yv(x + 1, y)) / 2),
     sc.iv:         ("iv", no_closed_form("iv", "v"), lambda x, y: (sc.iv(x - 1, y) + sc.iv(x + 1, y)) / 2),
     sc.kv:         ("kv", no_closed_form("kv", "v"), lambda x, y: -(sc.kv(x - 1, y) + sc.kv(x + 1, y)) / 2),
-    sc.yn:         ("yn", integer("yn", "n"), lambda x, y: (sc.yv(x - 1, y) - sc.yv(x + 1, y)) / 2),
-    sc.kn:         ("kn", integer("kn", "n"), lambda x, y: -(sc.kv(x - 1, y) + sc.kv(x + 1, y)) / 2),
+    # yn, kn read a real order rounded toward zero
+    sc.yn:         ("yn", integer("yn", "n"),
+                    lambda x, y: (sc.yv(np.trunc(x) - 1, y) - sc.yv(np.trunc(x) + 1, y)) / 2),
+    sc.kn:         ("kn", integer("kn", "n"),
+                    lambda x, y: -(sc.kv(np.trunc(x) - 1, y) + sc.kv(np.trunc(x) + 1, y)) / 2),
     sc.jve:        ("jve", no_closed_form("jve", "v"),
                     lambda x, y: (sc.jve(x - 1, _real("jve", y)) - sc.jve(x + 1, y)) / 2),
     sc.yve:        ("yve", no_closed_form("yve", "v"),
@@ -407,41 +463,41 @@ UFUNC_RULES = {
     sc.hyperu:     ("hyperu", no_closed_form("hyperu", "a"), no_closed_form("hyperu", "b"),
                     lambda x, y, z: -x * sc.hyperu(x + 1, y + 1, z)),
     # -- orthogonal polynomials: in x; the degree is an integer --
-    sc.eval_legendre: ("eval_legendre", integer("eval_legendre", "n"),
+    sc.eval_legendre: ("eval_legendre", degree("eval_legendre"),
                       lambda x, y, ans: _legendre_dx(x, y, ans)),
-    sc.eval_sh_legendre: ("eval_sh_legendre", integer("eval_sh_legendre", "n"),
+    sc.eval_sh_legendre: ("eval_sh_legendre", degree("eval_sh_legendre"),
                           lambda x, y, ans: 2 * _legendre_dx(x, 2 * y - 1, ans)),
-    sc.eval_chebyt: ("eval_chebyt", integer("eval_chebyt", "n"),
-                     lambda x, y: x * sc.eval_chebyu(np.maximum(x - 1, 0), y)),
-    sc.eval_chebyu: ("eval_chebyu", integer("eval_chebyu", "n"),
+    sc.eval_chebyt: ("eval_chebyt", degree("eval_chebyt"),
+                     lambda x, y: _chebyt_dx(x, y)),
+    sc.eval_chebyu: ("eval_chebyu", degree("eval_chebyu"),
                     lambda x, y, ans: _chebyu_dx(x, y, ans)),
-    sc.eval_sh_chebyt: ("eval_sh_chebyt", integer("eval_sh_chebyt", "n"),
-                        lambda x, y: 2 * x * sc.eval_chebyu(np.maximum(x - 1, 0), 2 * y - 1)),
-    sc.eval_sh_chebyu: ("eval_sh_chebyu", integer("eval_sh_chebyu", "n"),
+    sc.eval_sh_chebyt: ("eval_sh_chebyt", degree("eval_sh_chebyt"),
+                        lambda x, y: 2 * _chebyt_dx(x, 2 * y - 1)),
+    sc.eval_sh_chebyu: ("eval_sh_chebyu", degree("eval_sh_chebyu"),
                         lambda x, y, ans: 2 * _chebyu_dx(x, 2 * y - 1, ans)),
-    sc.eval_chebyc: ("eval_chebyc", integer("eval_chebyc", "n"),
-                     lambda x, y: x * sc.eval_chebyu(np.maximum(x - 1, 0), y / 2)),
-    sc.eval_chebys: ("eval_chebys", integer("eval_chebys", "n"),
+    sc.eval_chebyc: ("eval_chebyc", degree("eval_chebyc"),
+                     lambda x, y: _chebyt_dx(x, y / 2)),
+    sc.eval_chebys: ("eval_chebys", degree("eval_chebys"),
                      lambda x, y, ans: _chebyu_dx(x, y / 2, ans) / 2),
-    sc.eval_hermite: ("eval_hermite", integer("eval_hermite", "n"),
-                      lambda x, y: 2 * x * sc.eval_hermite(np.maximum(x - 1, 0), y)),
-    sc.eval_hermitenorm: ("eval_hermitenorm", integer("eval_hermitenorm", "n"),
-                          lambda x, y: x * sc.eval_hermitenorm(np.maximum(x - 1, 0), y)),
-    sc.eval_laguerre: ("eval_laguerre", integer("eval_laguerre", "n"),
-                       lambda x, y: -np.sign(x) * sc.eval_genlaguerre(np.maximum(x - 1, 0), 1, y)),
-    sc.eval_genlaguerre: ("eval_genlaguerre", integer("eval_genlaguerre", "n"),
+    sc.eval_hermite: ("eval_hermite", integer("eval_hermite", "n", "SciPy takes integers only"),
+                      lambda x, y: 2 * x * sc.eval_hermite(_lower(x), y)),
+    sc.eval_hermitenorm: ("eval_hermitenorm", integer("eval_hermitenorm", "n", "SciPy takes integers only"),
+                          lambda x, y: x * sc.eval_hermitenorm(_lower(x), y)),
+    sc.eval_laguerre: ("eval_laguerre", degree("eval_laguerre"),
+                       lambda x, y: -_from_1(x) * sc.eval_genlaguerre(_lower0(x), 1, y)),
+    sc.eval_genlaguerre: ("eval_genlaguerre", degree("eval_genlaguerre"),
                           no_closed_form("eval_genlaguerre", "alpha"),
-                          lambda x, y, z: -np.sign(x) * sc.eval_genlaguerre(np.maximum(x - 1, 0),
+                          lambda x, y, z: -_from_1(x) * sc.eval_genlaguerre(_lower0(x),
                                                                              y + 1, z)),
-    sc.eval_gegenbauer: ("eval_gegenbauer", integer("eval_gegenbauer", "n"),
+    sc.eval_gegenbauer: ("eval_gegenbauer", degree("eval_gegenbauer"),
                          no_closed_form("eval_gegenbauer", "alpha"),
-                         lambda x, y, z: 2 * y * np.sign(x)
-                         * sc.eval_gegenbauer(np.maximum(x - 1, 0), y + 1, z)),
-    sc.eval_jacobi: ("eval_jacobi", integer("eval_jacobi", "n"),
+                         lambda x, y, z: 2 * y * _from_1(x)
+                         * sc.eval_gegenbauer(_lower0(x), y + 1, z)),
+    sc.eval_jacobi: ("eval_jacobi", degree("eval_jacobi"),
                      no_closed_form("eval_jacobi", "alpha"), no_closed_form("eval_jacobi", "beta"),
-                     lambda x, y, z, w: (x + y + z + 1) / 2 * np.sign(x)
-                     * sc.eval_jacobi(np.maximum(x - 1, 0), y + 1, z + 1, w)),
-    sc.lpmv:       ("lpmv", integer("lpmv", "m"), no_closed_form("lpmv", "v"),
+                     lambda x, y, z, w: (x + y + z + 1) / 2 * _from_1(x)
+                     * sc.eval_jacobi(_lower0(x), y + 1, z + 1, w)),
+    sc.lpmv:       ("lpmv", integer("lpmv", "m", _NAN), no_closed_form("lpmv", "v"),
                     lambda x, y, z, ans: _lpmv_dx(x, y, z, ans)),
     # -- distribution functions: densities in x and p; counts are integers --
     sc.bdtr:       ("bdtr", integer("bdtr", "k"), integer("bdtr", "n"),

@@ -22,6 +22,8 @@ Example:
     True
 """
 
+import collections
+
 import numpy as np
 
 from ...arraylibs import asarray
@@ -80,14 +82,9 @@ def eig(a):
     return _EigResult(w, v)
 
 
-class _EigResult(tuple):
-    """NumPy's EigResult: a pair with .eigenvalues and .eigenvectors."""
-
-    def __new__(cls, w, v):
-        return super().__new__(cls, (w, v))
-
-    eigenvalues = property(lambda self: self[0])
-    eigenvectors = property(lambda self: self[1])
+# NumPy's EigResult: a pair with .eigenvalues and .eigenvectors (a namedtuple,
+# so that grad, jvp and vjp take it as a structure of two outputs)
+_EigResult = collections.namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 
 
 @implements(np.linalg.eigvals)
