@@ -321,18 +321,25 @@ class Box:
     def __deepcopy__(self, memo):
         return self.copy()
 
-    def __getattr__(self, name):
-        # only reached for names the box lacks: an ndarray attribute is a clear
-        # chainrule error (still an AttributeError, so hasattr() stays False)
-        if not name.startswith("_") and hasattr(np.ndarray, name):
-            raise _NoAttributeRule(
-                f"ndarray.{name} is not supported on traced values; chainrule has no "
-                "rule for it. Use the np.* function instead, or convert only the final result.")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-
 class _NoAttributeRule(NoRuleError, AttributeError):
     """An ndarray attribute that traced values do not have."""
+
+
+def _no_attribute_rule(name):
+    def get(self):
+        raise _NoAttributeRule(
+            f"ndarray.{name} is not supported on traced values; chainrule has no "
+            "rule for it. Use the np.* function instead, or convert only the final result.")
+    return property(get)
+
+
+# An ndarray attribute the box lacks is a clear chainrule error (still an
+# AttributeError, so hasattr() stays False). Stated as properties rather than
+# a __getattr__, which would slow every attribute read of every box: Python
+# does not specialise slot reads on a type with __getattr__.
+for _name in dir(np.ndarray):
+    if not _name.startswith("_") and not hasattr(Box, _name):
+        setattr(Box, _name, _no_attribute_rule(_name))
 
 
 _NO_PARAMS = {}

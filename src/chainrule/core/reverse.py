@@ -7,7 +7,7 @@ what its VJP needs (never a Jacobian), the positions of its traced
 arguments and the tape indices of their nodes, the shape of its output, and
 for an elementwise primitive with one traced argument the pullback of that
 argument alone (else None; the backward loop takes it without building
-argument lists). Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
+argument lists, and `parents` is then that argument's tape index itself). Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from ..arraylibs import zeros
 from .box import Box
+from .primitive import pass_through
 from .trace import Trace, bind
 from .tree import rebuild
 
@@ -119,7 +120,8 @@ class ReverseTrace(Trace):
             shape = ans.shape
         except AttributeError:  # a Python scalar
             shape = ()
-        tape.append((prim, prim.save(vals, ans, params), params, which, parents, shape, pull))
+        tape.append((prim, prim.save(vals, ans, params), params, which,
+                     parents if pull is None else parents[0], shape, pull))
         box = _new_box(ReverseBox)  # cheaper than calling __init__ on this hot path
         box._value = ans
         box._trace = self
@@ -153,10 +155,13 @@ class ReverseTrace(Trace):
                 cts[k] = None
                 if not keep_tape:
                     tape[k] = None
-                gi = pull(g, node[1])
-                if gi is None:
-                    continue
-                ref = node[4][0]
+                if pull is pass_through:
+                    gi = g
+                else:
+                    gi = pull(g, node[1])
+                    if gi is None:
+                        continue
+                ref = node[4]
                 if type(ref) is not int:
                     _accumulate(cts, tape, ref, gi)
                     continue
