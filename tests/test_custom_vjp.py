@@ -100,7 +100,7 @@ def test_backprop_must_return_a_tuple():
 
 
 # ---- a block whose forward code has no rule, with a supported backprop ----
-# (np.polymul of 1-D arrays is np.convolve, and has no derivative rule)
+# (np.ldexp(*np.frexp(c)) is c exactly, and np.frexp has no derivative rule)
 k = np.array([1.0, -2.0, 0.5])
 
 
@@ -109,9 +109,13 @@ def correlate_valid(g, k):
     return sum(g[j:j + n] * k[j] for j in range(len(k)))
 
 
+def convolve_ruleless(x, k):
+    return np.ldexp(*np.frexp(np.convolve(x, k)))
+
+
 @cr.custom_vjp
 def conv(x):
-    return np.polymul(x, k), lambda g: (correlate_valid(g, k),)
+    return convolve_ruleless(x, k), lambda g: (correlate_valid(g, k),)
 
 
 def conv_reference(x):
@@ -179,7 +183,7 @@ def test_the_issues_convolution_block():
 def test_a_nonlinear_block_without_forward_rules_refuses_second_order():
     @cr.custom_vjp
     def cubed(x):
-        y = np.polymul(x, k)
+        y = convolve_ruleless(x, k)
         return y ** 3, lambda g: (correlate_valid(3 * y ** 2 * g, k),)
     f = lambda x: np.sum(cubed(x))  # noqa: E731
     assert np.all(np.isfinite(cr.grad(f)(xc)))
@@ -203,7 +207,7 @@ def test_a_nonlinear_block_over_differentiable_code_has_exact_hvp_and_hessian():
 def test_a_backprop_that_cannot_be_transposed_says_so():
     @cr.custom_vjp
     def opaque(x):
-        return np.polymul(x, k), lambda g: (np.frexp(g)[0] * 0 + correlate_valid(g, k),)
+        return convolve_ruleless(x, k), lambda g: (np.frexp(g)[0] * 0 + correlate_valid(g, k),)
     with pytest.raises(cr.NoRuleError, match=r"(?s)cannot be transposed.*custom_jvp"):
         cr.jvp(opaque, (xc,), (vc,))
 
@@ -242,7 +246,7 @@ def test_custom_jvp_with_a_data_argument():
 def test_checks_compare_a_block_with_its_own_code_or_differences():
     @cr.custom_vjp
     def off_conv(x):
-        return np.polymul(x, k), lambda g: (1.01 * correlate_valid(g, k),)
+        return convolve_ruleless(x, k), lambda g: (1.01 * correlate_valid(g, k),)
     cr.check_vjp(conv, lambda x, g: (correlate_valid(g, k),), (xc,))
     with pytest.raises(AssertionError, match="complex step"):  # no rule: another oracle
         cr.check_vjp(off_conv, lambda x, g: (1.01 * correlate_valid(g, k),), (xc,))

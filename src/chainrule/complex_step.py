@@ -183,6 +183,11 @@ class ComplexStepArray(np.ndarray):
         tag = _common_tag(inputs + out)
         args = [_plain(a) for a in inputs]
         _refuse_genuine_complex(ufunc.__name__, inputs, args)
+        if ufunc.__name__ in REFUSED_UFUNC_NAMES:
+            raise ComplexStepError(
+                f"{ufunc.__name__} has no complex-step form in chainrule: its complex version "
+                "is not the continuation of the real one. Use cr.jvp."
+            )
         if ufunc in REAL_PART_UFUNCS:
             result = getattr(ufunc, method)(*[np.real(a) for a in args], **kwargs)
         elif ufunc in UFUNC_RULES or (method == "reduce" and ufunc in REDUCE_RULES):
@@ -638,8 +643,18 @@ if hasattr(np.linalg, "vector_norm"):  # NumPy >= 2
     FUNCTION_RULES[np.linalg.matrix_norm] = lambda x, *, keepdims=False, ord="fro": _matrix_norm(
         x, ord, (-2, -1), keepdims)
 
-# Their complex versions conjugate or are complex by nature (and numpy.fft.*).
+# Ufuncs (NumPy's and scipy.special's, by name) whose complex versions are not
+# the continuation of the real ones: airye scales by exp(2/3 z^(3/2)) of the
+# complex z, heaviside has no complex loop; elliprj and elliprd have no checked
+# complex-step form (their op-table lines leave it out).
+REFUSED_UFUNC_NAMES = {"airye", "heaviside", "elliprj", "elliprd"}
+
+# Their complex versions conjugate or are complex by nature (and numpy.fft.*):
+# roots and the set functions sort and compare values, which a complex step
+# perturbs (lexicographic order on complex numbers).
 REFUSED = {
+    np.roots, np.poly, np.unique, np.unique_values, np.unique_counts, np.unique_inverse,
+    np.unique_all, np.union1d, np.setxor1d, np.intersect1d, np.linalg.tensorinv,
     np.cov, np.corrcoef, np.sort_complex, np.linalg.svd, np.linalg.qr, np.linalg.eig,
     np.linalg.eigvals, np.linalg.pinv, np.linalg.lstsq, np.linalg.matrix_rank, np.linalg.cond,
     getattr(np.linalg, "svdvals", None),
