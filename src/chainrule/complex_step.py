@@ -649,12 +649,11 @@ if hasattr(np.linalg, "vector_norm"):  # NumPy >= 2
 # complex-step form (their op-table lines leave it out).
 REFUSED_UFUNC_NAMES = {"airye", "heaviside", "elliprj", "elliprd"}
 
-# Their complex versions conjugate or are complex by nature (and numpy.fft.*):
-# roots and the set functions sort and compare values, which a complex step
-# perturbs (lexicographic order on complex numbers).
+# Their complex versions conjugate or are complex by nature (and numpy.fft.*).
+# roots' complex roots are not a continuation; unique_values and tensorinv have
+# no checked complex-step form (their op-table lines leave it out).
 REFUSED = {
-    np.roots, np.poly, np.unique, np.unique_values, np.unique_counts, np.unique_inverse,
-    np.unique_all, np.union1d, np.setxor1d, np.intersect1d, np.linalg.tensorinv,
+    np.roots, np.unique_values, np.linalg.tensorinv,
     np.cov, np.corrcoef, np.sort_complex, np.linalg.svd, np.linalg.qr, np.linalg.eig,
     np.linalg.eigvals, np.linalg.pinv, np.linalg.lstsq, np.linalg.matrix_rank, np.linalg.cond,
     getattr(np.linalg, "svdvals", None),
