@@ -73,19 +73,6 @@ def test_gradient_in_dask_parameters():
     np.testing.assert_allclose(g.compute(), cr.grad(logistic)(w, X, y), rtol=1e-12)
 
 
-@pytest.fixture(scope="module")
-def cluster_client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
-
 @pytest.mark.parametrize("loss", [least_squares, logistic])
 def test_gradient_on_a_local_cluster(cluster_client, loss):
     X, y, Xd, yd = _data(n=20000, chunk=500)  # 40 chunks over two worker processes

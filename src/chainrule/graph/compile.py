@@ -217,12 +217,18 @@ def _signature(k, leaf):
             f"argument leaf {k} is a {type(leaf).__module__}.{type(leaf).__name__}: cr.compile "
             "runs NumPy and Dask arrays; call the function without cr.compile (its derivatives "
             "work on this library eagerly)")
+    return static_signature(k, leaf, "np.ndarray (or Dask arrays)")
+
+
+def static_signature(k, leaf, arrays="np.ndarray"):
+    """The cache key of a non-array argument leaf: the value itself, which must
+    be hashable (a leaf that is neither is refused, naming `arrays`)."""
     try:
         hash(leaf)
     except TypeError:
         raise TypeError(
             f"argument leaf {k} ({type(leaf).__name__}) is neither an array nor a hashable "
-            "static value; pass arrays as np.ndarray (or Dask arrays)") from None
+            f"static value; pass arrays as {arrays}") from None
     return ("static", type(leaf), leaf)
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from ..core.box import Box
 from ..core.tree import tree_flatten, tree_unflatten
 from .codegen import generate
-from .compile import MAX_VARIANTS, _exec, _strong
+from .compile import MAX_VARIANTS, _exec, _strong, static_signature
 from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .ir import Eqn, Lit, Var, reads
 from .passes import PIPELINE, dce, plan_memory
@@ -395,11 +395,5 @@ def staged(fun, varying, passes=PIPELINE, max_variants=MAX_VARIANTS):
 def _signature(k, leaf):
     if is_traced_leaf(leaf):
         return (np.shape(leaf), np.result_type(leaf))
-    try:
-        hash(leaf)
-    except TypeError:
-        raise TypeError(
-            f"argument leaf {k} ({type(leaf).__name__}) is neither an array nor a hashable "
-            "static value; pass arrays as np.ndarray") from None
-    return ("static", type(leaf), leaf)
+    return static_signature(k, leaf)
 
