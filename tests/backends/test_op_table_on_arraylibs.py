@@ -1,6 +1,7 @@
 """The whole op table on Dask arrays (and CuPy, on a GPU): each case either
-equals NumPy's result or raises; never a different value. What works where
-is listed in docs/backends.md (scripts/backends_report.py writes it)."""
+equals NumPy's result or raises; never a different value; and no rule
+computes a Dask array that the function itself leaves lazy. What works
+where is listed in docs/backends.md (scripts/backends_report.py writes it)."""
 
 import pytest
 
@@ -23,3 +24,4 @@ def test_never_silently_wrong(lib, op, k, mode):
         pytest.skip(f"mode {mode} does not apply to this op")
     status, detail = run_case(lib, op, k, mode)
     assert status != "WRONG", detail
+    assert status != "computes", f"a rule computed Dask arrays: {detail}"

@@ -19,8 +19,8 @@ Example:
 
 import numpy as np
 
-from ..arraylibs import asarray, foreign, zeros
-from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
+from ..arraylibs import asarray, foreign, is_dask, zeros
+from ..core.errors import ArrayLibraryError, MutationError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import implements, nondifferentiable
 from ..core.trace import Box, raw
 from .indexing import pass_through
@@ -95,7 +95,16 @@ def _to_last(a, axis):
     return np.reshape(a, [shape[d] for d in kept] + [-1]), tuple(shape[d] for d in kept)
 
 
+def _no_dask(name, a):
+    if is_dask(a):
+        raise ArrayLibraryError(
+            f"np.{name} on a Dask array: chainrule's rule sorts the values, and Dask has no "
+            "lazy sort (np.sort computes the array), so its derivative cannot stay lazy; "
+            "call .compute() first to differentiate it in memory.")
+
+
 def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
+    _no_dask(name, a)
     if method not in _METHODS:
         raise ValueError(f"'{method}' is not a valid method. Use one of: {sorted(_METHODS)}")
     ndim = np.ndim(a)
@@ -107,8 +116,10 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
         counts = np.sum(np.logical_not(np.isnan(x)), axis=-1)
     else:
         counts = np.full(kept, n)
-    lo, hi, gamma = (asarray(v, like=x) for v in
-                     _blend_p(counts, _stop(q) if _traced(q) else q, method=method))
+    lo, hi, gamma = _blend_p(counts, _stop(q) if _traced(q) else q, method=method)
+    if not is_dask(x):  # Dask indexes with NumPy positions (its own would be computed)
+        lo, hi = asarray(lo, like=x), asarray(hi, like=x)
+    gamma = asarray(gamma, like=x)
     if _traced(q):  # the slope between the two order statistics
         if method != "linear":
             raise UnsupportedOptionError(
@@ -179,6 +190,7 @@ def _weighted_quantile(a, q, axis, method, keepdims, weights):
     which entry: piecewise constant)."""
     if method != "inverted_cdf":
         raise ValueError(f"Only method 'inverted_cdf' supports weights. Got: {method}.")
+    _no_dask("quantile", a)
     if axis is not None and np.ndim(axis) != 0:
         raise UnsupportedOptionError("np.quantile(weights=..., axis=<tuple>) is not supported "
                                      "on traced values")
@@ -215,6 +227,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 @implements(np.median)
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """np.median: the mean of the middle order statistics."""
+    _no_dask("median", a)
     return quantile(a, 0.5, axis, out, overwrite_input, "linear", keepdims)
 
 

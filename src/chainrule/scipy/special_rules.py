@@ -69,8 +69,17 @@ def _expn_dx(n, x):
 
 
 # polygamma(n, x) = d^n/dx^n digamma(x); n is static.
+def _polygamma_value(x, n):
+    """sc.polygamma(n, x) by SciPy's own formula, from ufuncs only (SciPy's
+    function converts x with np.asarray, which computes a Dask array)."""
+    if np.ndim(n) == 0 and int(n) == 0:
+        return sc.psi(x)
+    fac = (-1.0) ** (np.add(n, 1)) * sc.gamma(np.add(n, 1.0))
+    return np.where(np.equal(n, 0), sc.psi(x), fac * sc.zeta(np.add(n, 1), x))
+
+
 polygamma_p = Primitive(
-    "polygamma", lambda x, n: sc.polygamma(n, x),
+    "polygamma", _polygamma_value,
     jvp=lambda tangents, args, ans, params: tangents[0] * _dpolygamma(params["n"], args[0]),
     vjp=lambda g, res, params, which: [g * _dpolygamma(params["n"], res[0][0])])
 

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ...arraylibs import asarray, cholesky_lower, zeros
+from ...arraylibs import asarray, cholesky_lower, is_dask, zeros
 from ...core.trace import Box, raw
 from ...core.errors import NoRuleError
 from ...core.primitive import Primitive, implements, nondifferentiable
@@ -30,8 +30,10 @@ _GAP_RTOL = 1e-12  # eigenvalues closer than this (relative) count as repeated
 
 
 def _is_zero(g):
-    """A plain all-zero cotangent (the engine's filler for an unused output)."""
-    return not isinstance(g, Box) and not np.any(g)
+    """A plain all-zero cotangent (the engine's filler for an unused output).
+    A Dask array is not looked at (that would compute it): the full formula
+    gives the same value."""
+    return not isinstance(g, Box) and not is_dask(g) and not np.any(g)
 
 
 def _warn_degenerate(same, what):
