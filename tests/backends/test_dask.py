@@ -200,3 +200,25 @@ def test_item_assignment_and_concatenation_stay_lazy():
 
     with pytest.raises(cr.ArrayLibraryError, match="cannot stay lazy"):
         cr.grad(scatter)(Xd)
+
+
+def test_polynomial_products_and_nd_index_arrays_are_lazy_and_equal_numpys():
+    # Dask drops a length-one axis of a 2-D index array (x[np.zeros((2, 1), int)] has
+    # shape (2,)); np.convolve's windows are such an index when one factor has length 1,
+    # which made polymul's and poly's tangents wrong before the getitem rule reshaped.
+    rng = np.random.default_rng(8)
+    cases = [(np.polymul, (rng.standard_normal(1), rng.standard_normal(2))),
+             (np.polymul, (rng.standard_normal(3), rng.standard_normal(4))),
+             (np.poly, (rng.standard_normal(3),)),
+             (lambda a, v: np.convolve(v, a, "same"), (rng.standard_normal(5), rng.standard_normal(2))),
+             (lambda x: x[np.array([[0], [2], [1]])] * x[np.arange(6).reshape(2, 3) % 3, None], (rng.standard_normal(3),))]
+    for f, args in cases:
+        dirs = tuple(rng.standard_normal(a.shape) for a in args)
+        lazy = tuple(da.from_array(a, chunks=max(1, a.size // 2)) for a in args)
+        with _CountComputations() as counter:
+            out, t = cr.jvp(f, lazy, tuple(da.from_array(d, chunks=2) for d in dirs))
+        assert counter.count == 0 and isinstance(t, da.Array)
+        want_out, want_t = cr.jvp(f, args, dirs)
+        assert t.shape == want_t.shape
+        np.testing.assert_allclose(out.compute(), want_out, rtol=1e-13)
+        np.testing.assert_allclose(t.compute(), want_t, rtol=1e-13)

@@ -86,7 +86,23 @@ def scatter_add_at(g, index, shape):
 # linear in their first operand only; the tangent of either map is the same
 # map of the tangent, bound as a primitive since a tangent may be traced.
 def _getitem_impl(x, *arrays, index):
-    return x[fill(index, arrays) if arrays else index]
+    index = fill(index, arrays) if arrays else index
+    return _dask_getitem(x, index) if is_dask(x) else x[index]
+
+
+def _dask_getitem(x, index):
+    """x[index] for a Dask x: one integer index array of several dimensions
+    is applied flattened and the result reshaped, as NumPy does (Dask refuses
+    such an index, or drops a length-one axis of it: x[np.zeros((2, 1), int)]
+    has shape (2,) on Dask)."""
+    entries = index if isinstance(index, tuple) else (index,)
+    arrays = [k for k, i in enumerate(entries) if isinstance(i, np.ndarray) and i.dtype.kind in "iu"]
+    if len(arrays) != 1 or entries[arrays[0]].ndim < 2 or _has_advanced(
+            entries[:arrays[0]] + entries[arrays[0] + 1:]):
+        return x[index]
+    k = arrays[0]
+    shape = np.broadcast_to(np.zeros((), bool), x.shape)[index].shape  # NumPy's, without data
+    return np.reshape(x[entries[:k] + (entries[k].ravel(),) + entries[k + 1:]], shape)
 
 
 def _scatter_add_impl(g, *arrays, index, shape):

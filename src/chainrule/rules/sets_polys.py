@@ -151,16 +151,6 @@ def union1d(ar1, ar2):
 
 
 # ---- polynomials (coefficients, highest power first) ----
-def _refuse_dask(name, *args):
-    # Their forward-mode tangents on Dask arrays disagreed with NumPy's in the
-    # op-table survey: refuse rather than risk a wrong derivative.
-    from ..arraylibs import is_dask
-    from ..core.errors import ArrayLibraryError
-    if any(is_dask(a) for a in args):
-        raise ArrayLibraryError(f"{name} on Dask arrays has no checked rule yet: "
-                                "compute the coefficients to NumPy first")
-
-
 def _pad_front(p, n):
     extra = n - np.shape(p)[0]
     return p if extra <= 0 else np.concatenate([np.zeros(extra, dtype=np.result_type(raw(p))), p])
@@ -191,7 +181,6 @@ def polysub(a1, a2):
 @implements(np.polymul)
 def polymul(a1, a2):
     """np.polymul: the convolution of the coefficients."""
-    _refuse_dask("np.polymul", a1, a2)
     return np.convolve(_poly1d(a1), _poly1d(a2))
 
 
@@ -255,7 +244,6 @@ def roots(p):
 def poly(seq_of_zeros):
     """np.poly: the monic polynomial with these roots (of a square matrix: its
     eigenvalues), real where the roots come in conjugate pairs, as NumPy's."""
-    _refuse_dask("np.poly", seq_of_zeros)
     z = seq_of_zeros
     shape = np.shape(z)
     if len(shape) == 2 and shape[0] == shape[1] and shape[0] != 0:
