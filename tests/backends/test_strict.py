@@ -23,6 +23,9 @@ USER_MIXES = {
     # scalar endpoints (the first case): NumPy results, for which the survey
     # passes the library's cotangents
     "linspace", "logspace_geomspace",
+    # NumPy zeros or values concatenated to the argument (their rules run on the
+    # library's own constants: test_rules_behind_user_mixes_run_on_the_library)
+    "trim_zeros", "roots_trailing_zero", "intersect1d",
 }
 
 # SciPy computes these on the host and returns NumPy arrays (CuPy users have
@@ -34,17 +37,9 @@ SCIPY_HOST = {
     "stats.vonmises_ppf", "stats.nbinom", "stats.multivariate_normal_diag", "digamma", "polygamma",
 }
 
-# Rules added late in the third session (sets, polynomials, i0, Kolmogorov):
-# they still build NumPy constants (np.arange, np.zeros, NumPy pieces to
-# concatenate) or evaluate on the host (roots' leading zeros, i0's quadrature,
-# the Kolmogorov series). On a real non-NumPy library they raise, never give a
-# wrong value (asserted above); to fix: create the constants with
-# chainrule.arraylibs.
-TO_FIX = {
-    "ediff1d", "insert", "intersect1d", "kolmogi", "kolmogorov", "kolmogorov_small", "numpy_i0",
-    "poly", "poly_matrix", "polyadd_polysub", "polyder_polyint", "polyint_traced_k", "roots",
-    "roots_trailing_zero", "trim_zeros",
-}
+# Rules that still build NumPy constants: none (the set, polynomial, i0 and
+# Kolmogorov rules listed here before now make them with chainrule.arraylibs).
+TO_FIX = set()
 
 KNOWN = USER_MIXES | SCIPY_HOST | TO_FIX
 
@@ -66,3 +61,41 @@ def test_every_op_runs_on_a_strict_array_library(op, k, mode):
 def test_the_list_of_exceptions_names_table_ops():
     names = {op.name for op in OPS}
     assert KNOWN <= names, sorted(KNOWN - names)
+
+
+def _like_numpy(fun, *args):
+    """fun's forward derivative on StrictArray arguments equals NumPy's."""
+    import numpy as np
+
+    import chainrule as cr
+
+    dirs = tuple(np.cos(np.arange(np.size(a)) + 1.0).reshape(np.shape(a)) for a in args)
+    want = cr.jvp(fun, args, dirs)
+    got = cr.jvp(fun, tuple(map(STRICT.asarray, args)), tuple(map(STRICT.asarray, dirs)))
+    for w, g in zip(want, got):
+        for wi, gi in zip(w if isinstance(w, tuple) else (w,), g if isinstance(g, tuple) else (g,)):
+            assert STRICT.owns(gi)
+            np.testing.assert_allclose(STRICT.to_numpy(gi), wi, rtol=1e-12)
+
+
+def test_rules_behind_user_mixes_run_on_the_library():
+    import numpy as np
+
+    def zeros(x, n):
+        return np.zeros_like(x, shape=(n,))
+
+    def trimmed(x):
+        z = zeros(x, 2)
+        padded = np.concatenate([z, x, z[:1]])
+        return np.trim_zeros(padded), np.trim_zeros(padded, "f"), np.trim_zeros(padded, "b")
+
+    def roots(p):
+        r = np.roots(np.concatenate([p, zeros(p, 1)]))
+        return np.real(r), np.imag(r)
+
+    def intersect(a, b):
+        return np.intersect1d(a, np.concatenate([b, zeros(b, 1) + 1.0]))
+
+    _like_numpy(trimmed, np.array([0.5, -1.0, 2.0]))
+    _like_numpy(roots, np.poly(np.array([1.1, 2.3, 2.9])))
+    _like_numpy(intersect, np.array([0.0, 0.5, 1.0, 2.0]), np.array([0.5, 3.0]))

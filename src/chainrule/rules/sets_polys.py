@@ -14,9 +14,10 @@ Example:
 
 import numpy as np
 
+from ..arraylibs import asarray, foreign, like_of, zeros
 from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import FUNCTIONS, Primitive, elementwise, implements, nondifferentiable, register_ufunc
-from ..core.trace import raw
+from ..core.trace import Box, raw
 from .indexing import pass_through, take
 from .shape import moveaxis, ravel
 
@@ -64,15 +65,26 @@ def extract(condition, arr):
     return take(ravel(arr), np.nonzero(np.ravel(raw(condition)))[0])
 
 
+def _on_library_of(value, like):
+    """`value` (a Python or NumPy scalar, list or array) on the array library of
+    `like`; a traced scalar through a product with a one there (traced arrays
+    and arrays of other libraries unchanged)."""
+    if foreign(value) is not None or foreign(like) is None:
+        return value
+    if isinstance(value, Box):
+        return value * asarray(np.ones(()), like=like) if np.ndim(value) == 0 else value
+    return asarray(np.asarray(value), like=like)
+
+
 @implements(np.ediff1d)
 def ediff1d(ary, to_end=None, to_begin=None):
     """np.ediff1d: differences of the flattened array, with the ends attached."""
     flat = ravel(ary)
     parts = [flat[1:] - flat[:-1]]
     if to_begin is not None:
-        parts.insert(0, ravel(to_begin))
+        parts.insert(0, ravel(_on_library_of(to_begin, flat)))
     if to_end is not None:
-        parts.append(ravel(to_end))
+        parts.append(ravel(_on_library_of(to_end, flat)))
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
@@ -153,7 +165,7 @@ def union1d(ar1, ar2):
 # ---- polynomials (coefficients, highest power first) ----
 def _pad_front(p, n):
     extra = n - np.shape(p)[0]
-    return p if extra <= 0 else np.concatenate([np.zeros(extra, dtype=np.result_type(raw(p))), p])
+    return p if extra <= 0 else np.concatenate([zeros((extra,), np.result_type(raw(p)), like=p), p])
 
 
 def _poly1d(p):
@@ -193,7 +205,7 @@ def polyder(p, m=1):
     p = _poly1d(p)
     for _ in range(m):
         n = np.shape(p)[0] - 1
-        p = p[:-1] * np.arange(n, 0, -1.0)
+        p = p[:-1] * asarray(np.arange(n, 0, -1.0), like=p)
     return p
 
 
@@ -203,16 +215,17 @@ def polyint(p, m=1, k=None):
     m = int(m)
     if m < 0:
         raise ValueError("Order of integral must be positive (see polyder)")
-    k = np.zeros(m) if k is None else k
-    k = np.reshape(k, (-1,)) if np.ndim(k) else np.full(m, 1.0) * k
+    p = _poly1d(p)
+    like = like_of(p, k)
+    k = zeros((m,), np.float64, like) if k is None else _on_library_of(k, like)
+    k = np.reshape(k, (-1,)) if np.ndim(k) else asarray(np.full(m, 1.0), like) * k
     if np.shape(k)[0] == 1 and m > 1:
-        k = k[0] * np.ones(m)
+        k = k[0] * asarray(np.ones(m), like)
     if np.shape(k)[0] < m:
         raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
-    p = _poly1d(p)
     for i in range(m):
         n = np.shape(p)[0]
-        p = np.concatenate([p / np.arange(n, 0, -1.0), k[i:i + 1] + 0 * p[:1]])
+        p = np.concatenate([p / asarray(np.arange(n, 0, -1.0), like), k[i:i + 1] + 0 * p[:1]])
     return p
 
 
@@ -224,19 +237,19 @@ def roots(p):
     values = np.asarray(raw(p))
     nonzero = np.nonzero(values)[0]
     if len(nonzero) == 0:
-        return np.array([])
+        return asarray(np.array([]), like=p)
     trailing = len(values) - nonzero[-1] - 1
     p = p[int(nonzero[0]):int(nonzero[-1]) + 1]
     n = np.shape(p)[0]
     if n > 1:
         top = -p[1:] / p[0]
-        below = np.eye(n - 2, n - 1) if n > 2 else np.zeros((0, 1))
+        below = asarray(np.eye(n - 2, n - 1) if n > 2 else np.zeros((0, 1)), like=p)
         companion = np.concatenate([top[None, :], below + 0 * top[None, :]], axis=0)
         r = np.linalg.eigvals(companion)
     else:
-        r = np.zeros(0)
+        r = zeros((0,), np.float64, like=p)
     if trailing:
-        r = np.concatenate([r, np.zeros(trailing, dtype=np.result_type(raw(r)))])
+        r = np.concatenate([r, zeros((trailing,), np.result_type(raw(r)), like=r)])
     return r
 
 
@@ -254,9 +267,10 @@ def poly(seq_of_zeros):
         z = np.reshape(z, (1,))
     else:
         raise ValueError("input must be 1d or non-empty square 2d array.")
-    a = np.ones(1)
+    one = asarray(np.ones(1), like=z)
+    a = one
     for k in range(np.shape(z)[0]):
-        a = np.convolve(a, np.concatenate([np.ones(1) + 0 * z[k:k + 1], -z[k:k + 1]]))
+        a = np.convolve(a, np.concatenate([one + 0 * z[k:k + 1], -z[k:k + 1]]))
     if np.iscomplexobj(raw(a)):
         values = np.asarray(raw(z))
         pos = np.sort_complex(values[values.imag > 0])
@@ -309,9 +323,8 @@ def insert(arr, obj, values, axis=None):
     a_part = take(ravel(arr), np.where(from_values, 0, codes))
     if not np.any(from_values):
         return a_part
-    v_part = take(ravel(np.asarray(values) if np.ndim(values) == 0 and not hasattr(values, "shape")
-                        else values), np.where(from_values, -1 - codes, 0))
-    return np.where(from_values, v_part, a_part)
+    v_part = take(ravel(_on_library_of(values, arr)), np.where(from_values, -1 - codes, 0))
+    return np.where(asarray(from_values, like=like_of(arr, values)), v_part, a_part)
 
 
 @implements(np.ix_)
@@ -400,7 +413,8 @@ def _i1(x):
     """I_1(x) = (1/pi) int_0^pi e^(x cos t) cos t dt (the midpoint rule is
     exact to rounding for |x| < 200 here: the integrand is smooth and periodic)."""
     m = np.abs(x)
-    t = np.exp(np.expand_dims(x, -1) * np.cos(_THETA) - np.expand_dims(m, -1)) * np.cos(_THETA)
+    cos = asarray(np.cos(_THETA), like=x)
+    t = np.exp(np.expand_dims(x, -1) * cos - np.expand_dims(m, -1)) * cos
     return np.exp(m) * np.mean(t, axis=-1)
 
 

@@ -15,6 +15,7 @@ Example:
 import numpy as np
 import scipy.special as sc
 
+from ..arraylibs import asarray
 from ..core.errors import NoRuleError
 from ..core.trace import raw
 from .special_rules import _NAN, _from_1, _lower0, degree, integer, no_closed_form
@@ -39,7 +40,7 @@ def _real_only(ufunc, x):
 
 
 # ---- Kolmogorov's distribution: its density by the two classical series ----
-_K = np.arange(1.0, 13.0)
+_K_HOST = np.arange(1.0, 13.0)
 
 
 def _kolmogorov_dy(y):
@@ -48,8 +49,9 @@ def _kolmogorov_dy(y):
     1 - sqrt(2 pi) / y sum e^(-(2k-1)^2 pi^2 / (8 y^2)) (both with 12 terms,
     exact to rounding on their sides of 1)."""
     y_ = np.expand_dims(y, -1)
-    large = -8 * y * np.sum((-1.0) ** (_K - 1) * _K * _K * np.exp(-2 * _K * _K * y_ * y_), axis=-1)
-    a = (2 * _K - 1) ** 2 * np.pi ** 2 / 8
+    k = asarray(_K_HOST, like=y)
+    large = -8 * y * np.sum((-1.0) ** (k - 1) * k * k * np.exp(-2 * k * k * y_ * y_), axis=-1)
+    a = (2 * k - 1) ** 2 * np.pi ** 2 / 8
     ys = np.maximum(y_, 0.04)  # below, the density is below 1e-300
     small = -np.sqrt(2 * np.pi) * np.sum(np.exp(-a / (ys * ys)) * (2 * a / ys ** 4 - 1 / (ys * ys)),
                                          axis=-1)
