@@ -222,3 +222,21 @@ def test_polynomial_products_and_nd_index_arrays_are_lazy_and_equal_numpys():
         assert t.shape == want_t.shape
         np.testing.assert_allclose(out.compute(), want_out, rtol=1e-13)
         np.testing.assert_allclose(t.compute(), want_t, rtol=1e-13)
+
+
+def test_rules_that_cannot_stay_lazy_refuse_and_the_others_compute_nothing():
+    pytest.importorskip("scipy")
+    import chainrule.scipy.special as sc
+
+    x = np.linspace(0.5, 3.0, 6)
+    xd = da.from_array(x, chunks=2)
+    with _CountComputations() as counter:  # polygamma(1, x) from ufuncs: lazy
+        g = cr.grad(lambda x: np.sum(sc.digamma(x) * sc.polygamma(2, x)))(xd)
+    assert counter.count == 0 and isinstance(g, da.Array)
+    np.testing.assert_allclose(g.compute(), cr.grad(lambda x: np.sum(sc.digamma(x) * sc.polygamma(2, x)))(x),
+                               rtol=1e-12)
+    for f, name in [(np.median, "median"), (lambda x: np.quantile(x, 0.3), "quantile"),
+                    (lambda x: np.percentile(x, 30.0), "quantile")]:
+        with _CountComputations() as counter, pytest.raises(cr.ArrayLibraryError, match=f"np.{name}.*lazy"):
+            cr.grad(f)(xd)
+        assert counter.count == 0
