@@ -14,7 +14,7 @@ Example:
 
 import numpy as np
 
-from ..arraylibs import asarray, foreign, like_of, zeros
+from ..arraylibs import asarray, foreign, is_dask, like_of, zeros
 from ..core.errors import MutationError, NoRuleError, UnsupportedOptionError
 from ..core.primitive import FUNCTIONS, Primitive, elementwise, implements, nondifferentiable, register_ufunc
 from ..core.trace import Box, raw
@@ -418,10 +418,23 @@ def _i1(x):
     return np.exp(m) * np.mean(t, axis=-1)
 
 
+_I0_LIMIT = ("the derivative of np.i0 at |x| > 200 (chainrule computes I_1 by a "
+             "quadrature accurate below 200)")
+
+
+def _i0_guard(block):
+    """Ones, or the refusal when the block has |x| > 200 (a Dask x is checked when computed)."""
+    if np.any(np.abs(block) > 200):
+        raise NoRuleError(_I0_LIMIT)
+    return np.ones(np.shape(block))
+
+
 def _i0_rule(x):
-    if np.any(np.abs(raw(x)) > 200):
-        raise NoRuleError("the derivative of np.i0 at |x| > 200 (chainrule computes I_1 by a "
-                          "quadrature accurate below 200)")
+    values = raw(x)
+    if is_dask(values):  # checked lazily, block by block, when the derivative is computed
+        return _i1(x) * values.map_blocks(_i0_guard, dtype=float)
+    if np.any(np.abs(values) > 200):
+        raise NoRuleError(_I0_LIMIT)
     return _i1(x)
 
 
