@@ -255,10 +255,12 @@ def _diagonal(v, other):
 def _matmul_from_the_right(prim, x, y, yn):
     """x (m, n) @ y_b for every example b as one product y_b^T x^T: rows
     (B * ... * k, n) @ (n, m). Used when x has more rows m than the batch
-    has columns: BLAS (OpenBLAS measured) is several times slower for a
+    has columns: OpenBLAS's Skylake-X kernels are markedly slower for a
     product whose output has few columns, such as (2000, 200) @ (200, 10),
-    than for its transpose (10, 200) @ (200, 2000), which is what
-    reverse-mode Jacobians of wide layers (few outputs) pull back."""
+    than for its transpose (10, 200) @ (200, 2000), the order in which a
+    hand-written reverse-mode Jacobian of a wide layer multiplies (the
+    Haswell kernels differ less: which kernel OpenBLAS picks depends on the
+    CPU and on $OPENBLAS_CORETYPE)."""
     if yn == 1:  # (B, n) @ (n, m): already the batch in front
         return prim(y, np.swapaxes(x, 0, 1))
     s = np.shape(y)  # (B, ..., n, k) -> (B * ... * k, n) rows
