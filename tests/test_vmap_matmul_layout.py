@@ -80,3 +80,26 @@ def test_jacobians_of_a_tanh_chain_match_the_hand_written_product(sizes):
     np.testing.assert_allclose(
         H @ np.ones(sizes[0]), cr.hvp(lambda v: np.sum(f(v) ** 2), (x,), (np.ones(sizes[0]),)),
         rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("jac", [cr.jacfwd, cr.jacrev])
+def test_shortcuts_under_an_outer_derivative(jac):
+    """The matrix W is traced by an outer grad while the Jacobian's basis
+    takes the diagonal shortcut: the gradient matches central differences."""
+    W0 = rng.standard_normal((4, 4))
+    x = rng.standard_normal(4)
+
+    def f(W):
+        return np.sum(jac(lambda v: np.tanh(W @ v))(x) ** 2)
+
+    def plain(W):
+        h = np.tanh(W @ x)
+        return np.sum(((1 - h * h)[:, None] * W) ** 2)
+
+    eps, numeric = 1e-6, np.zeros_like(W0)
+    for i in np.ndindex(W0.shape):
+        E = np.zeros_like(W0)
+        E[i] = eps
+        numeric[i] = (plain(W0 + E) - plain(W0 - E)) / (2 * eps)
+    assert np.isclose(f(W0), plain(W0), rtol=1e-13)
+    np.testing.assert_allclose(cr.grad(f)(W0), numeric, rtol=1e-6, atol=1e-8)

@@ -26,6 +26,7 @@ import string
 import numpy as np
 
 from ..core.primitive import PRIMITIVES, UFUNCS
+from ..core.trace import raw
 from .indexing import ARRAY
 
 
@@ -242,7 +243,7 @@ def _diagonal(v, other):
     """
     if type(v) is not np.ndarray or v.ndim != 2 or v.shape[0] != v.shape[1] or v.shape[0] < 2:
         return None
-    if v.dtype.kind not in "fc" or np.result_type(other).kind not in "fc":
+    if v.dtype.kind not in "fc" or np.result_type(raw(other)).kind not in "fc":
         return None
     if v[0, 1] != 0 or v[-1, 0] != 0:  # a dense batch: rejected at once
         return None
