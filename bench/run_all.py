@@ -108,7 +108,8 @@ def results_text(names, folder, statuses, args):
              "one script's results file, next to this one; the full tables, the spread of the "
              "samples and the exact command are there. Figures are medians of round-robin "
              "samples with their spread; a sample during which other processes used the CPU is "
-             "taken again, and flagged as disturbed if it still is.", "",
+             + ("flagged as disturbed (a quick run takes none again)." if args.quick else
+                "taken again, and flagged as disturbed if it still is."), "",
              "Reproduce (from the repository root):", "",
              "    make bench            # installs the bench extras into .venv, runs everything",
              "    make bench QUICK=1    # a quick smoke run into bench/quick/", ""]
