@@ -17,7 +17,7 @@ hand-written ones before timing. Target: chainrule compiled within 1.1x of
 hand-written NumPy and no slower than PyTorch.
 
     python bench/bench_demo.py --threads 1   # full run: writes bench/results_demo.md
-    python bench/bench_demo.py --quick       # 20 batches an epoch, few samples, prints only
+    python bench/bench_demo.py --quick       # 5 batches an epoch, 2 samples, prints only
 """
 
 import os
@@ -246,7 +246,7 @@ def main(argv=None):
     args = common.argument_parser(__doc__).parse_args(argv)
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
-    batches, args.samples = (20, 3) if args.quick else (ROWS // BATCH, 5)
+    batches, args.samples = (5, 2) if args.quick else (ROWS // BATCH, 5)
     load_start = os.getloadavg()
     results = {}
     for dtype in DTYPES:

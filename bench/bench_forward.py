@@ -139,27 +139,6 @@ def mlp_direction(params, seed=2):
 
 
 # --------------------------------------------------------------------------
-# the libraries
-
-def optional(builder, *args):
-    """builder(*args) or {} when its library is not installed."""
-    try:
-        return builder(*args)
-    except ImportError:
-        return {}
-
-
-def t2n(torch, tree):
-    return tree_map(lambda t: torch.from_numpy(np.ascontiguousarray(t)), tree)
-
-
-def tree_map(f, tree):
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(tree_map(f, t) for t in tree)
-    return f(tree)
-
-
-# --------------------------------------------------------------------------
 # the benchmarks: each returns (contenders, rows). contenders: name ->
 # callable whose result is checked against the hand-written one of the same
 # kind; rows: (library, operation, baseline) names, the ratio being their
@@ -179,7 +158,7 @@ def jvp_bench():
 
     def torch_fns():
         torch = common.setup_torch()
-        tp, tt, tx, to = t2n(torch, params), t2n(torch, tangents), t2n(torch, x), t2n(torch, onehot)
+        tp, tt, tx, to = common.to_torch(torch, (params, tangents, x, onehot))
         f = lambda *p: mlp_loss_torch(p, tx, to)  # noqa: E731
         rows.append(("PyTorch (torch.func.jvp)", "PyTorch jvp", "PyTorch loss"))
         return {"PyTorch loss": lambda: f(*tp),
@@ -196,7 +175,7 @@ def jvp_bench():
     def jax_fns():
         jax = common.setup_jax()
         import jax.numpy as jnp
-        jp, jt = tree_map(jnp.asarray, params), tree_map(jnp.asarray, tangents)
+        jp, jt = common.tree_map(jnp.asarray, params), common.tree_map(jnp.asarray, tangents)
         jx, jo = jnp.asarray(x), jnp.asarray(onehot)
         f = lambda p: mlp_loss(jnp)(p, jx, jo)  # noqa: E731
         rows.append(("JAX (jax.jvp, no jit)", "JAX jvp", "JAX loss"))
@@ -204,7 +183,7 @@ def jvp_bench():
                 "JAX jvp": lambda: jax.block_until_ready(jax.jvp(f, (jp,), (jt,)))}
 
     for builder in (torch_fns, autograd_fns, jax_fns):
-        fns.update(optional(builder))
+        fns.update(common.optional(builder))
     return fns, rows
 
 
@@ -229,7 +208,7 @@ def hvp_bench():
     def jax_fns():
         jax = common.setup_jax()
         import jax.numpy as jnp
-        rest = tree_map(jnp.asarray, (b1, W2, b2, x, onehot))
+        rest = common.tree_map(jnp.asarray, (b1, W2, b2, x, onehot))
         jW, jV = jnp.asarray(W1), jnp.asarray(V)
         jf = lambda W: mlp_loss(jnp)((W,) + rest[:3], *rest[3:])  # noqa: E731
         g = jax.grad(jf)
@@ -239,8 +218,8 @@ def hvp_bench():
 
     def torch_fns():
         torch = common.setup_torch()
-        tb1, tW2, tb2, tx, to = t2n(torch, (b1, W2, b2, x, onehot))
-        tW, tV = t2n(torch, W1), t2n(torch, V)
+        tb1, tW2, tb2, tx, to = common.to_torch(torch, (b1, W2, b2, x, onehot))
+        tW, tV = common.to_torch(torch, W1), common.to_torch(torch, V)
         tWg = tW.clone().requires_grad_()
         tf = lambda W: mlp_loss_torch((W, tb1, tW2, tb2), tx, to)  # noqa: E731
 
@@ -271,7 +250,7 @@ def hvp_bench():
                     lambda g=autograd.grad(af): autograd.make_jvp(g)(W1)(V)[1]}
 
     for builder in (jax_fns, torch_fns, autograd_fns):
-        fns.update(optional(builder))
+        fns.update(common.optional(builder))
     return fns, rows
 
 
@@ -279,7 +258,7 @@ def jacobian_peers(fns, rows, params, x, modes):
     """Peers' Jacobians of the chain at x; modes: ("fwd", "rev") or ("rev",)."""
     def torch_fns():
         torch = common.setup_torch()
-        tp, tx = t2n(torch, params), t2n(torch, x)
+        tp, tx = common.to_torch(torch, params), common.to_torch(torch, x)
         tf = lambda v: chain(torch)(tp, v)  # noqa: E731
         out = {}
         for mode in modes:
@@ -292,7 +271,7 @@ def jacobian_peers(fns, rows, params, x, modes):
     def jax_fns():
         jax = common.setup_jax()
         import jax.numpy as jnp
-        jp, jx = tree_map(jnp.asarray, params), jnp.asarray(x)
+        jp, jx = common.tree_map(jnp.asarray, params), jnp.asarray(x)
         jf = lambda v: chain(jnp)(jp, v)  # noqa: E731
         out = {}
         for mode in modes:
@@ -311,7 +290,7 @@ def jacobian_peers(fns, rows, params, x, modes):
         return {"autograd jacobian": lambda: jac(x)}
 
     for builder in (torch_fns, jax_fns, autograd_fns):
-        fns.update(optional(builder))
+        fns.update(common.optional(builder))
 
 
 def chain_bench():

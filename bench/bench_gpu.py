@@ -23,8 +23,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+
+import common  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results_gpu.md"
 SIZES = [(256, 100, 1000, 10), (4096, 100, 1000, 10), (4096, 1024, 4096, 10)]
@@ -172,14 +175,15 @@ def main(argv=None):
     if args.quick and not args.write:
         return 0
     summary = _summary(rows)
-    RESULTS.write_text(
+    target = common.results_path(RESULTS)
+    target.write_text(
         "# GPU: the MLP value and gradient on CuPy, PyTorch CUDA, JAX GPU\n\n"
         "## Summary\n\n" + summary + "\n\n## Full table\n\n"
         f"GPU: {gpu}; Python {platform.python_version()}, NumPy {np.__version__}, "
         f"CuPy {cupy.__version__}. {samples} round-robin samples per contender, "
         "device synchronised after each batch of calls; median and min..max per call.\n\n"
-        "Command: `python bench/bench_gpu.py`\n\n" + table + "\n")
-    print(f"wrote {RESULTS.relative_to(RESULTS.parents[1])}")
+        f"Command: `{common.command_line(__file__)}`\n\n" + table + "\n")
+    print(f"wrote {target}")
     return 0
 
 

@@ -22,7 +22,7 @@ bench_reverse.py). Libraries that are not installed are skipped. The
 chainrule measured is this checkout's (src/).
 
     python bench/bench_graph.py --threads 1    # full run, writes bench/results_graph.md
-    python bench/bench_graph.py --quick        # fewer samples, prints only
+    python bench/bench_graph.py --quick        # fewer samples, no numba backend, prints only
 """
 
 import ctypes
@@ -71,7 +71,7 @@ def mlp_loss_labels(xp):
 
 def contenders(kind, data, quick=False):
     """name -> no-argument callable returning (value, gradient); with quick,
-    without the numba backend's loop (numba compiles it for a minute)."""
+    without the numba backend (numba compiles for seconds to a minute)."""
     import chainrule as cr
     out = {}
     if kind == "mlp":
@@ -82,7 +82,7 @@ def contenders(kind, data, quick=False):
         out[COMPILED + ", integer labels"] = (
             lambda f=cr.compile(cr.value_and_grad(mlp_loss_labels(np))): f(params, x, labels))
         out[EAGER] = lambda f=cr.value_and_grad(mlp_loss(np)): f(params, x, onehot)
-        if common.module_available("numba"):
+        if common.module_available("numba") and not quick:
             out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(mlp_loss(np)), backend="numba"): f(
                 params, x, onehot)
     else:
@@ -158,7 +158,7 @@ def compile_times(repeats, quick=False):
         split = {k: common.median([p[0][k] for p in phases]) for k in phases[0][0]}
         out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
                                      "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
-        if common.module_available("numba") and not (quick and case == "loop"):  # one: seconds each
+        if common.module_available("numba") and not quick:  # one compile: seconds each
             f = cr.compile(cr.value_and_grad(make(np)), backend="numba")
             start = time.perf_counter()
             f(*args)
@@ -379,7 +379,7 @@ def main(argv=None):
         return memory_child(args.memory_child)
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
-    args.compiles = 3 if args.quick else 7
+    args.compiles = 1 if args.quick else 7
     which = args.only or ["mlp", "loop", "compile", "memory"]
     load_start = os.getloadavg()
     mlp = loop_res = comp = mem = None

@@ -179,7 +179,7 @@ def timed(args):
                 and np.allclose(common.as_float_array(grad), want_grad, rtol=1e-7, atol=1e-9)):
             raise AssertionError(f"{name}'s value or gradient differs from the hand-derived one: "
                                  f"{common.as_float_array(grad)} vs {want_grad}")
-    samples, min_sample_s, warmup_s = (5, 0.05, 0.05) if args.quick else (21, 0.2, 0.3)
+    samples, min_sample_s, warmup_s = common.quick_timing(args) if args.quick else (21, 0.2, 0.3)
     times = common.time_round_robin(fns, samples=samples, min_sample_s=min_sample_s, warmup_s=warmup_s)
     return times, notes, want_grad
 
@@ -208,7 +208,7 @@ def summary_rows(times):
 
 
 def report(args, command, times, notes, grad, load_start):
-    samples, min_sample_s, warmup_s = (5, 0.05, 0.05) if args.quick else (21, 0.2, 0.3)
+    samples, min_sample_s, warmup_s = common.quick_timing(args) if args.quick else (21, 0.2, 0.3)
     parts = common.report_header(
         "# Linear-algebra benchmark results: GP marginal likelihood gradient", command, args,
         load_start, common.SHARED_MACHINE_NOTE,

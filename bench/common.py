@@ -218,7 +218,12 @@ def paired_ratio(samples, reference):
     return statistics.median(a / b for a, b in zip(samples, reference))
 
 
-def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0.005, retries=2):
+# set by the parser of `argument_parser` from --quick: a quick run takes no
+# sample again (it is a smoke test, its figures are rough anyway)
+QUICK = False
+
+
+def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0.005, retries=None):
     """Seconds per call of each callable in `fns` (name -> no-argument callable).
 
     Each is first warmed up for about warmup_s (caches, allocator pools, JIT
@@ -226,7 +231,8 @@ def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0
     min_sample_s, one batch per contender per round, `samples` rounds; each
     batch follows a pause of pause_s and one untimed call. A batch during
     which other processes used the CPU (CpuWatch) is taken again, up to
-    `retries` times; if it is still disturbed it is kept and flagged.
+    `retries` times (default 2, none in a --quick run); if it is still
+    disturbed it is kept and flagged.
     Returns name -> Samples (a list of per-call times, one per sample, with
     the disturbed flags).
 
@@ -235,6 +241,8 @@ def time_round_robin(fns, samples=15, min_sample_s=0.05, warmup_s=0.3, pause_s=0
         >>> len(times["noop"]), len(times["noop"].disturbed)
         (3, 3)
     """
+    if retries is None:
+        retries = 0 if QUICK else 2
     batch = {}
     for name, fn in fns.items():
         start, calls = time.perf_counter(), 0
@@ -350,6 +358,48 @@ def setup_jax():
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_platforms", "cpu")
     return jax
+
+
+def optional(builder, *args):
+    """builder(*args), or {} when it raises ImportError (a peer library that
+    is not installed): the contenders a peer's builder returns are left out.
+
+    Example:
+        >>> def peer():
+        ...     import no_such_library_here
+        >>> optional(peer), optional(lambda: {"hand": 1})
+        ({}, {'hand': 1})
+    """
+    try:
+        return builder(*args)
+    except ImportError:
+        return {}
+
+
+def tree_map(f, tree):
+    """f applied to every leaf of nested tuples and lists (the structure kept).
+
+    Example:
+        >>> tree_map(lambda v: v * 2, (1, [2, 3]))
+        (2, [4, 6])
+    """
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(tree_map(f, t) for t in tree)
+    return f(tree)
+
+
+def to_torch(torch, tree):
+    """Every NumPy array in nested tuples and lists as a PyTorch tensor
+    sharing its memory (made contiguous first where it is not).
+
+    Example:
+        >>> import numpy as np
+        >>> torch = setup_torch()  # doctest: +SKIP
+        >>> to_torch(torch, (np.ones(2), [np.zeros((2, 2)).T]))[1][0].shape  # doctest: +SKIP
+        torch.Size([2, 2])
+    """
+    import numpy as np
+    return tree_map(lambda t: torch.from_numpy(np.ascontiguousarray(t)), tree)
 
 
 def available(name, modules):
@@ -519,7 +569,7 @@ def argument_parser(doc, only=None, memory_child=False):
         >>> argument_parser("A benchmark.").parse_args(["--quick"]).quick
         True
     """
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser = _Parser(description=doc.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter samples; print only")
     if only:
         parser.add_argument("--only", choices=list(only), action="append",
@@ -532,6 +582,16 @@ def argument_parser(doc, only=None, memory_child=False):
     if memory_child:
         parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """Sets QUICK from --quick when the arguments are parsed."""
+
+    def parse_args(self, *args, **kwargs):
+        global QUICK
+        parsed = super().parse_args(*args, **kwargs)
+        QUICK = bool(getattr(parsed, "quick", False))
+        return parsed
 
 
 def interpreter():
@@ -752,6 +812,6 @@ def quick_timing(args):
     Example:
         >>> import argparse
         >>> quick_timing(argparse.Namespace(quick=True))
-        (5, 0.02, 0.05)
+        (3, 0.01, 0.02)
     """
-    return (5, 0.02, 0.05) if args.quick else (21, 0.1, 0.3)
+    return (3, 0.01, 0.02) if args.quick else (21, 0.1, 0.3)

@@ -16,6 +16,7 @@ the environment and the commands, all relative to the repository.
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -62,8 +63,15 @@ def command_of(text):
     return found.group(1) if found else None
 
 
+def _children_cpu_seconds():
+    """CPU seconds (user + system) used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_script(name, script, args, folder, log_folder):
-    """Run one script; returns (status text, seconds)."""
+    """Run one script; returns (status text, seconds). Prints its wall and
+    CPU seconds: on a busy machine the CPU seconds say what the run costs."""
     cmd = [sys.executable, str(script), "--threads", str(args.threads)]
     if args.quick:
         cmd += ["--quick"]
@@ -74,7 +82,7 @@ def run_script(name, script, args, folder, log_folder):
     log = log_folder / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     print(f"== {common.interpreter()} bench/{script.name} {' '.join(cmd[2:])}", flush=True)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _children_cpu_seconds()
     with open(log, "w") as out:
         try:
             proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -82,8 +90,9 @@ def run_script(name, script, args, folder, log_folder):
             status = "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
         except subprocess.TimeoutExpired:
             status = f"timed out after {args.timeout} s"
-    seconds = time.perf_counter() - start
-    print(f"   {status} in {seconds:.0f} s (log: {log.relative_to(common.ROOT)})", flush=True)
+    seconds, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_start
+    print(f"   {status} in {seconds:.0f} s, {cpu:.0f} s of CPU (log: {log.relative_to(common.ROOT)})",
+          flush=True)
     if status != "ok":
         print("   " + "\n   ".join(log.read_text().splitlines()[-8:]), flush=True)
     return status, seconds
@@ -99,7 +108,8 @@ def results_text(names, folder, statuses, args):
              "one script's results file, next to this one; the full tables, the spread of the "
              "samples and the exact command are there. Figures are medians of round-robin "
              "samples with their spread; a sample during which other processes used the CPU is "
-             "taken again, and flagged as disturbed if it still is.", "",
+             + ("flagged as disturbed (a quick run takes none again)." if args.quick else
+                "taken again, and flagged as disturbed if it still is."), "",
              "Reproduce (from the repository root):", "",
              "    make bench            # installs the bench extras into .venv, runs everything",
              "    make bench QUICK=1    # a quick smoke run into bench/quick/", ""]
@@ -144,8 +154,11 @@ def main(argv=None):
     folder = QUICK_DIR if args.quick else BENCH
     statuses = {}
     if not args.collect:
+        start, cpu_start = time.perf_counter(), _children_cpu_seconds()
         for name in args.only or scripts:
             statuses[name] = run_script(name, scripts[name], args, folder, folder / "logs")
+        print(f"all scripts: {time.perf_counter() - start:.0f} s, "
+              f"{_children_cpu_seconds() - cpu_start:.0f} s of CPU", flush=True)
     target = folder / "RESULTS.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(results_text(list(scripts), folder, statuses, args))

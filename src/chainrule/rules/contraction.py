@@ -26,18 +26,24 @@ from .shape import normalize_axes
 def _matmul_vjp(g, res, params, which):
     (x, y), _ = res
     x1, y1 = np.ndim(x) == 1, np.ndim(y) == 1
-    # Promote vectors to matrices, as matmul itself does, then undo it.
     if x1 and y1:
         return [g * y if i == 0 else g * x for i in which]
-    X = np.reshape(x, (1, -1)) if x1 else x
-    Y = np.reshape(y, (-1, 1)) if y1 else y
-    G = np.expand_dims(g, -2) if x1 else np.expand_dims(g, -1) if y1 else g
     out = []
     for i in which:
-        if i == 0:
+        # a vector and a matrix: the vector's cotangent is one product with
+        # the matrix (a batch of cotangent rows, as in jacrev, stays one product)
+        if i == 0 and x1 and np.ndim(y) == 2:
+            out.append(np.matmul(y, g))
+        elif i == 1 and y1 and np.ndim(x) == 2:
+            out.append(np.matmul(g, x))
+        elif i == 0:  # promote vectors to matrices, as matmul itself does, then undo it
+            Y = np.reshape(y, (-1, 1)) if y1 else y
+            G = np.expand_dims(g, -2) if x1 else np.expand_dims(g, -1) if y1 else g
             gx = np.matmul(G, np.swapaxes(Y, -1, -2))
             out.append(np.squeeze(gx, -2) if x1 else gx)
         else:
+            X = np.reshape(x, (1, -1)) if x1 else x
+            G = np.expand_dims(g, -2) if x1 else np.expand_dims(g, -1) if y1 else g
             gy = np.matmul(np.swapaxes(X, -1, -2), G)
             out.append(np.squeeze(gy, -1) if y1 else gy)
     return out
