@@ -175,3 +175,22 @@ def test_a_saver_replaced_after_the_recorders_were_made_is_used():
     y = prim(x)
     assert trace.tape[-1][1] == (2.0, "replaced")
     assert trace.backward([y], [1.0], [x]) == [12.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_the_zero_cotangent_of_an_unused_output_has_its_dtype(dtype):
+    from chainrule.core.primitive import Primitive
+    seen = []
+
+    def vjp(g, res, params, which):
+        seen.extend(np.result_type(gi) for gi in g)
+        return [g[0] * 2 + g[1] * 3]
+
+    two = Primitive("test_two_outputs", lambda x: (x * 2, (x * 3).astype(dtype)), vjp=vjp,
+                    multiple_results=True, register=False)
+    trace = ReverseTrace()
+    x = trace.new_input(np.ones(3, dtype=np.float32))
+    first, second = two(x)
+    (g,) = trace.backward([first], [np.ones(3, dtype=np.float32)], [x])
+    assert seen == [np.float32, dtype]
+    assert np.array_equal(g, np.full(3, 2.0))

@@ -7,7 +7,10 @@ what its VJP needs (never a Jacobian), the positions of its traced
 arguments and the tape indices of their nodes, the shape of its output, and
 for an elementwise primitive with one traced argument the pullback of that
 argument alone (else None; the backward loop takes it without building
-argument lists, and `parents` is then that argument's tape index itself). Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
+argument lists, and `parents` is then that argument's tape index itself).
+A primitive with several outputs has their shapes as its shape, and an
+eighth entry: their dtypes (for the zero cotangent of an unused output).
+Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
 
@@ -17,8 +20,8 @@ import numpy as np
 
 from ..arraylibs import zeros
 from .box import _NO_PARAMS, _OPERATORS, _SCALARS, Box
-from .primitive import UFUNCS, pass_through
-from .trace import Trace, bind
+from .primitive import UFUNCS, float_dtype, pass_through
+from .trace import Trace, bind, raw
 from .tree import rebuild
 
 
@@ -121,7 +124,8 @@ class ReverseTrace(Trace):
         index = len(tape)
         if prim.multiple_results:
             tape.append((prim, prim.save(vals, ans, params), params, which, parents,
-                         tuple(_shape(a) for a in ans), None))
+                         tuple(_shape(a) for a in ans), None,
+                         tuple(float_dtype(raw(a)) for a in ans)))
             return rebuild(ans, (ReverseBox(a, self, (index, k)) for k, a in enumerate(ans)))
         try:
             shape = ans.shape
@@ -181,7 +185,7 @@ class ReverseTrace(Trace):
                 old = cts[ref]
                 cts[ref] = gi if old is None else old + gi
                 continue
-            prim, res, params, which, parents, shape, _ = node
+            prim, res, params, which, parents, shape = node[:6]
             if prim is None:
                 continue
             cts[k] = None
@@ -189,7 +193,9 @@ class ReverseTrace(Trace):
                 tape[k] = None
             if prim.multiple_results:
                 like = next(gi for gi in g if gi is not None)
-                g = [zeros(s, np.float64, like) if gi is None else gi for gi, s in zip(g, shape)]
+                # a missing cotangent is zero, in its output's (floating) dtype
+                g = [zeros(s, dt, like) if gi is None else gi
+                     for gi, s, dt in zip(g, shape, node[7])]
             gis = prim.vjp(g, res, params, which)
             for ref, gi in zip(parents, gis):
                 if gi is None:
