@@ -7,7 +7,10 @@ what its VJP needs (never a Jacobian), the positions of its traced
 arguments and the tape indices of their nodes, the shape of its output, and
 for an elementwise primitive with one traced argument the pullback of that
 argument alone (else None; the backward loop takes it without building
-argument lists, and `parents` is then that argument's tape index itself). Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
+argument lists, and `parents` is then that argument's tape index itself).
+A primitive with several outputs has their shapes as its shape, and an
+eighth entry: their dtypes (for the zero cotangent of an unused output).
+Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
 
@@ -16,9 +19,9 @@ import weakref
 import numpy as np
 
 from ..arraylibs import zeros
-from .box import Box
-from .primitive import pass_through
-from .trace import Trace, bind
+from .box import _NO_PARAMS, _OPERATORS, _SCALARS, Box
+from .primitive import UFUNCS, float_dtype, pass_through
+from .trace import Trace, bind, raw
 from .tree import rebuild
 
 
@@ -33,6 +36,19 @@ class ReverseBox(Box):
         self._trace = trace
         self._node = node
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # f(x) of an elementwise ufunc goes straight to its recorder (the hot
+        # path of scalar code), saving the frames of the general dispatch
+        if len(inputs) == 1 and method == "__call__" and not kwargs and self._trace.direct:
+            prim = UFUNCS.get(ufunc)
+            if prim is not None:
+                rec = prim.recorders
+                if rec is None:
+                    rec = _recorders(prim)
+                if rec:
+                    return rec[0](self, None)
+        return Box.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+
 
 class ReverseTrace(Trace):
     """One reverse-mode differentiation: records primitive calls on a tape.
@@ -46,11 +62,14 @@ class ReverseTrace(Trace):
         array([ 0.54030231, -0.41614684])
     """
 
-    __slots__ = ("tape",)
+    __slots__ = ("tape", "direct")
 
     def __init__(self):
         super().__init__()
         self.tape = []
+        # whether its boxes may record elementwise calls themselves, without
+        # `process` (not when a subclass overrides it to see every call)
+        self.direct = type(self).process is ReverseTrace.process
         LIVE.add(self)  # for in-place updates, which must not change a recording tape
 
     def new_input(self, value):
@@ -81,40 +100,32 @@ class ReverseTrace(Trace):
         return vals, which, parents, outer
 
     def process(self, prim, args, params):
-        # Fast paths first: when only one argument is boxed it is ours, since
-        # this trace was chosen as the innermost among the boxed arguments.
-        if len(args) == 1:
-            (box,) = args
-            v = box._value
-            vals, which, parents = (v,), _FIRST, (box._node,)
-            if isinstance(v, Box):
-                ans = bind(prim, v, **params)
-            else:
-                ans = prim.impl(v, **params) if params else prim.impl(v)
-            pulls = prim.vjp_of
-            pull = pulls[0] if pulls is not None else None
-        elif len(args) == 2 and not isinstance(args[1], Box) and isinstance(args[0], Box):
-            box, c = args
-            v = box._value
-            vals, which, parents = (v, c), _FIRST, (box._node,)
-            if isinstance(v, Box):
-                ans = bind(prim, v, c, **params)
-            else:
-                ans = prim.impl(v, c, **params) if params else prim.impl(v, c)
-            pulls = prim.vjp_of
-            pull = pulls[0] if pulls is not None else None
-        else:
-            vals, which, parents, outer = self._unbox(args)
-            ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
-            pulls = prim.vjp_of
-            pull = pulls[which[0]] if pulls is not None and len(which) == 1 else None
+        if not params:
+            rec = prim.recorders
+            if rec is None:
+                rec = _recorders(prim)
+            if len(rec) == len(args):
+                # an elementwise call with one traced argument (when only one
+                # argument is boxed it is ours: this trace is the innermost)
+                if len(args) == 1:
+                    return rec[0](args[0], None)
+                a, b = args
+                if not isinstance(b, Box):
+                    return rec[0](a, b)
+                if not isinstance(a, Box):
+                    return rec[1](b, a)
+        vals, which, parents, outer = self._unbox(args)
+        ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
+        pulls = prim.vjp_of
+        pull = pulls[which[0]] if pulls is not None and len(which) == 1 else None
         if not prim.differentiable:
             return ans
         tape = self.tape
         index = len(tape)
         if prim.multiple_results:
             tape.append((prim, prim.save(vals, ans, params), params, which, parents,
-                         tuple(_shape(a) for a in ans), None))
+                         tuple(_shape(a) for a in ans), None,
+                         tuple(float_dtype(raw(a)) for a in ans)))
             return rebuild(ans, (ReverseBox(a, self, (index, k)) for k, a in enumerate(ans)))
         try:
             shape = ans.shape
@@ -174,7 +185,7 @@ class ReverseTrace(Trace):
                 old = cts[ref]
                 cts[ref] = gi if old is None else old + gi
                 continue
-            prim, res, params, which, parents, shape, _ = node
+            prim, res, params, which, parents, shape = node[:6]
             if prim is None:
                 continue
             cts[k] = None
@@ -182,7 +193,9 @@ class ReverseTrace(Trace):
                 tape[k] = None
             if prim.multiple_results:
                 like = next(gi for gi in g if gi is not None)
-                g = [zeros(s, np.float64, like) if gi is None else gi for gi, s in zip(g, shape)]
+                # a missing cotangent is zero, in its output's (floating) dtype
+                g = [zeros(s, dt, like) if gi is None else gi
+                     for gi, s, dt in zip(g, shape, node[7])]
             gis = prim.vjp(g, res, params, which)
             for ref, gi in zip(parents, gis):
                 if gi is None:
@@ -205,7 +218,76 @@ class ReverseTrace(Trace):
 
 LIVE = weakref.WeakSet()
 _new_box = object.__new__
-_FIRST = (0,)
+
+
+def _recorders(prim):
+    """Reverse mode's recording of elementwise `prim` (one or two arguments)
+    when only one argument is traced: `prim.recorders[i](box, other)` for
+    traced argument i, with `other` the other (constant) argument. Empty for
+    any other primitive, which `ReverseTrace.process` records in general."""
+    saver = prim.save
+    keep = getattr(saver, "keep", None)
+    rec = ()
+    if prim.vjp_of is not None and prim.differentiable and keep is not None and len(keep) <= 3:
+        rec = tuple(_recorder(prim, i, saver) for i in range(len(keep) - 1))
+    prim.recorders = rec
+    return rec
+
+
+def _recorder(prim, position, saver):
+    """record(box, other) for argument `position` of `prim`: evaluates it,
+    appends its node (the residuals `saver` would keep; `prim.save` if a rule
+    replaced the saver since) and returns the new box."""
+    unary = len(saver.keep) == 2
+    kx, ky, ka = (saver.keep[0], False, saver.keep[1]) if unary else saver.keep
+    which = (position,)
+
+    def record(box, other):
+        v = box._value
+        x, y = (other, v) if position else (v, other)
+        if isinstance(v, Box):  # a box of an outer trace, which records the call too
+            ans = bind(prim, x) if unary else bind(prim, x, y)
+        else:
+            ans = prim.impl(x) if unary else prim.impl(x, y)
+        if prim.save is not saver:
+            res = prim.save((x,) if unary else (x, y), ans, _NO_PARAMS)
+        elif unary:
+            res = (x if kx else None, ans if ka else None)
+        else:
+            res = (x if kx else None, y if ky else None, ans if ka else None)
+        try:
+            shape = ans.shape
+        except AttributeError:  # a Python scalar
+            shape = ()
+        trace = box._trace
+        tape = trace.tape
+        out = _new_box(ReverseBox)  # cheaper than calling __init__ on this hot path
+        out._value = ans
+        out._trace = trace
+        out._node = len(tape)
+        tape.append((prim, res, _NO_PARAMS, which, box._node, shape, prim.vjp_of[position]))
+        return out
+    return record
+
+
+def _direct_operator(name, prim, position):
+    """ReverseBox's operator `name` (elementwise `prim`, the box at argument
+    `position`): with a plain scalar partner it calls the recorder itself."""
+    general = getattr(Box, name)
+    record = prim.recorders[position]
+
+    def method(self, other):
+        if type(other) in _SCALARS and self._trace.direct:
+            return record(self, other)
+        return general(self, other)
+    method.__name__ = name
+    return method
+
+
+for _name, (_prim, _reflected) in _OPERATORS.items():
+    if _recorders(_prim):  # the differentiable ones
+        setattr(ReverseBox, _name, _direct_operator(_name, _prim, 0))
+        setattr(ReverseBox, _reflected, _direct_operator(_reflected, _prim, 1))
 
 
 def _index(ref):
