@@ -423,3 +423,122 @@ def test_series_parallel_shapes_of_the_issue(f, n, order):
     costs = {name: flops for name, flops, _ in plan.alternatives}
     assert costs[order] == min(costs.values())
     np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# cached plans: traces counted on repeated calls with new values
+
+@pytest.fixture
+def traces(monkeypatch):
+    """The number of times fun has been traced (graph.trace.trace calls)."""
+    import sys
+    module = sys.modules["chainrule.graph.trace"]
+    real, count = module.trace, []
+    monkeypatch.setattr(module, "trace", lambda *a, **k: count.append(1) or real(*a, **k))
+    return count
+
+
+def _several(a, b):
+    return {"y": _block(a) + np.sin(b), "s": (np.sum(a * b), _block(b)[:5])}
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS + SERIES_PARALLEL, ids=[c[0].__name__ for c in CHAINS + SERIES_PARALLEL])
+def test_a_cached_plan_does_not_retrace(f, n, order, traces):
+    jac = cr.jacobian(f)
+    for _ in range(3):
+        x = rng.standard_normal(n)
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1, f.__name__  # the plan's, on the first call
+
+
+def test_a_cached_mixed_plan_of_several_arguments_does_not_retrace(traces):
+    jac = cr.jacobian(_several, argnums=(0, 1))
+    for _ in range(3):
+        a, b = rng.standard_normal(1000), rng.standard_normal(1000)
+        J, R = jac(a, b), cr.jacfwd(_several, argnums=(0, 1))(a, b)
+        np.testing.assert_allclose(J["y"][0], R["y"][0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(J["s"][1][1], R["s"][1][1], rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1
+
+
+class _Layer:
+    def __init__(self, W, scale):
+        self.W, self.scale = W, scale
+
+    def __call__(self, h):
+        return self.scale * np.tanh(self.W @ h)
+
+
+def test_a_cached_mixed_plan_follows_what_fun_captured(traces):
+    """Rebinding or changing anything fun reads (an attribute, a global
+    number, an array entry read as a Python number, a dict entry) is seen:
+    fun is traced again, once, and the Jacobian follows."""
+    layer = _Layer(B.copy(), 1.0)
+    coef = np.array([1.0, 0.0])
+    state = {"extra": False}
+
+    def f(x):
+        y = layer(np.tanh(A @ x)) * coef[0]  # coef[0]: a NumPy scalar, a literal in the graph
+        return np.sin(y) if state["extra"] else y
+
+    jac = cr.jacobian(f)
+    x = rng.standard_normal(1000)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    traces.clear()
+    changes = [lambda: None, lambda: setattr(layer, "scale", 2.0), lambda: setattr(layer, "W", 0.5 * B),
+               lambda: layer.W.__setitem__((0, 0), 3.0), lambda: coef.__setitem__(0, -2.0),
+               lambda: state.update(extra=True), lambda: state.update(extra=False)]
+    for k, change in enumerate(changes):
+        change()
+        for _ in range(2):  # the change is seen once; the next call replays
+            x = rng.standard_normal(1000)
+            np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+        assert len(traces) == k + 1, k
+
+
+def test_state_the_snapshot_cannot_see_is_traced_every_call(traces):
+    class Slotted:  # no __dict__: not walked, so never trusted
+        __slots__ = ("W",)
+    holder = Slotted()
+    holder.W = B.copy()
+
+    def f(x):
+        return np.tanh(holder.W @ np.tanh(A @ x))
+
+    jac = cr.jacobian(f)
+    x = rng.standard_normal(1000)
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    holder.W = 2.0 * B
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 2
+
+
+def _branchy(x):  # the branch depends on the argument's value
+    h = np.tanh(A @ x)
+    return np.tanh(B @ h) if np.sum(x) > 0 else np.sin(B @ h) ** 2
+
+
+def test_a_branch_on_the_argument_never_gets_a_stale_plan():
+    x = np.abs(rng.standard_normal(1000))
+    jac = cr.jacobian(_branchy)
+    for y in (x, -x, x, -x):
+        np.testing.assert_allclose(jac(y), cr.jacfwd(_branchy)(y), rtol=1e-10, atol=1e-12)
+    compiled = cr.compile(cr.jacobian(_branchy))
+    for y in (x, -x, x):
+        np.testing.assert_allclose(compiled(y), cr.jacfwd(_branchy)(y), rtol=1e-10, atol=1e-12)
+
+
+def test_a_cached_mixed_plan_follows_the_other_arguments(traces):
+    def f(x, W):
+        return np.tanh(W @ np.tanh(A @ x))
+
+    jac = cr.jacobian(f)
+    x, W = rng.standard_normal(1000), B.copy()
+    for _ in range(2):
+        np.testing.assert_allclose(jac(x, W), cr.jacfwd(f)(x, W), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1
+    W2 = 2.0 * B
+    np.testing.assert_allclose(jac(x, W2), cr.jacfwd(f)(x, W2), rtol=1e-10, atol=1e-12)
+    W2 *= 0.5
+    np.testing.assert_allclose(jac(x, W2), cr.jacfwd(f)(x, W2), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 3
