@@ -445,10 +445,11 @@ def _several(a, b):
 @pytest.mark.parametrize("f, n, order", CHAINS + SERIES_PARALLEL, ids=[c[0].__name__ for c in CHAINS + SERIES_PARALLEL])
 def test_a_cached_plan_does_not_retrace(f, n, order, traces):
     jac = cr.jacobian(f)
-    for _ in range(3):
-        x = rng.standard_normal(n)
-        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    xs = [rng.standard_normal(n) for _ in range(4)]
+    Js = [jac(x) for x in xs]  # the later ones from compiled code, for a mixed plan
     assert len(traces) == 1, f.__name__  # the plan's, on the first call
+    for x, J in zip(xs, Js):  # and no result overwritten by a later call
+        np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
 
 
 def test_a_cached_mixed_plan_of_several_arguments_does_not_retrace(traces):
@@ -542,3 +543,23 @@ def test_a_cached_mixed_plan_follows_the_other_arguments(traces):
     W2 *= 0.5
     np.testing.assert_allclose(jac(x, W2), cr.jacfwd(f)(x, W2), rtol=1e-10, atol=1e-12)
     assert len(traces) == 3
+
+
+def test_a_compiled_mixed_plan_still_runs_under_transformations():
+    f = lambda x: np.sin(B @ np.tanh(A @ x))  # noqa: E731
+    jac = cr.jacobian(f)
+    xs = rng.standard_normal((3, 1000))
+    for x in xs:
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cr.vmap(jac)(xs[:2]), np.stack([cr.jacfwd(f)(x) for x in xs[:2]]),
+                               rtol=1e-10, atol=1e-12)
+    loss = lambda J: np.sum(np.sin(J[:5]))  # noqa: E731
+    np.testing.assert_allclose(cr.grad(lambda x: loss(jac(x)))(xs[0]),
+                               cr.grad(lambda x: loss(cr.jacfwd(f)(x)))(xs[0]), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cr.compile(jac)(xs[1]), cr.jacfwd(f)(xs[1]), rtol=1e-10, atol=1e-12)
+    f32 = lambda x: np.tanh(B.astype(np.float32) @ np.tanh(A.astype(np.float32) @ x))  # noqa: E731
+    jac32 = cr.jacobian(f32)
+    for x in xs.astype(np.float32):
+        J = jac32(x)
+        assert J.dtype == np.float32
+        np.testing.assert_allclose(J, cr.jacfwd(f32)(x), rtol=1e-4, atol=1e-6)

@@ -357,13 +357,25 @@ class _Mixed:
     matter: a plan is made only from a graph traced without them, and
     code that branches on them cannot be traced, so it gets a pure mode. A
     replay that fails sets `pure`, the cheaper pure mode's function, which
-    the caller uses from then on."""
+    the caller uses from then on.
+
+    Once the snapshot has held for COMPILE_AFTER calls in a row, the replay
+    is compiled (`cr.compile` of `product_order.jacobian_matrix`: the whole
+    mixed computation as generated NumPy code, without the per-primitive
+    Python work of replaying) and later calls on NumPy arrays run that;
+    a function whose captured state changes every call keeps the replay
+    (re-tracing is cheap, compiling is not)."""
+
+    COMPILE_AFTER = 2
 
     def __init__(self, fun, argnums, plan_, pure, snapshot=None):
         self.fun, self.argnums, self.plan, self.modes = fun, argnums, plan_, pure
         self.snapshot = snapshot
         self.fresh = True  # traced for this very call: no check needed
         self.pure = None
+        self.held = 0  # calls in a row on which the snapshot held
+        self.program = None  # the compiled replay of self.plan, once made
+        self.compiles = True  # False once compiled code failed here
 
     def __call__(self, args):
         from .product_order import execute
@@ -373,13 +385,29 @@ class _Mixed:
             self.fresh = False
         elif self.snapshot is None or not self.snapshot.holds(self.fun, _others(args, self.argnums)):
             p = self._retrace(args)
+        else:
+            self.held += 1
         if p.order != "mixed":
             return self.modes[p.order](*args)
+        if self.compiles and self.held >= self.COMPILE_AFTER:
+            try:
+                return execute(p, args, self.argnums, self._program())
+            except Exception:  # noqa: BLE001  (compiled code failed: replay from now on)
+                self.compiles = False
         try:
             return execute(p, args, self.argnums)
         except Exception:  # the replay met something it cannot run: a pure
             self.pure = self.modes[p.pure_order]  # mode (raises the user's own errors)
             return self.pure(*args)
+
+    def _program(self):
+        if self.program is None:
+            from functools import partial
+
+            from .graph.compile import compile
+            from .product_order import jacobian_matrix
+            self.program = compile(partial(jacobian_matrix, self.plan))
+        return self.program
 
     def _retrace(self, args):
         """The plan for fun's graph as traced now (rebound, or remade)."""
@@ -394,6 +422,7 @@ class _Mixed:
             self.plan, self.snapshot = p, snapshot
         else:
             self.snapshot = None  # a pure mode runs fun itself; check again next call
+        self.held, self.program = 0, None
         return p
 
 

@@ -748,9 +748,20 @@ def _evaluate(step, replay, sizes, dtype):
     return _pull(replay.segment_fun(step.lo, step.mid), replay.value(step.lo), seed)
 
 
-def execute(plan_, args, argnums=0):
+def jacobian_matrix(plan_, x):
+    """The Jacobian (out size by in size) of the planned graph at its input
+    value x, by the plan's mixed order: the graph replayed primitive by
+    primitive (so it runs, and is traced, like any other code)."""
+    chain = plan_._chain
+    replay = _Replay(chain, x)
+    dtype = np.dtype(chain.cuts[0].dtype)  # float32 stays float32, as in jacfwd
+    return _evaluate(plan_.step, replay, chain.sizes, dtype)
+
+
+def execute(plan_, args, argnums=0, matrix=None):
     """The Jacobian of the planned function at args by the plan's mixed
-    order, shaped as `jacfwd` shapes it."""
+    order, shaped as `jacfwd` shapes it. `matrix`, if given, computes
+    `jacobian_matrix(plan_, x)` for a plain NumPy x (a compiled program)."""
     from .jacobians import _assemble, _restrict, _split
     from .rules import batching
     batching.install()
@@ -765,9 +776,7 @@ def execute(plan_, args, argnums=0):
         x = np.reshape(leaves[0], (-1,))
     else:
         x = np.concatenate([np.reshape(v, (-1,)) for v in leaves])
-    replay = _Replay(chain, x)
-    dtype = np.dtype(chain.cuts[0].dtype)  # float32 stays float32, as in jacfwd
-    J = _evaluate(plan_.step, replay, chain.sizes, dtype)
+    J = matrix(x) if matrix is not None and type(x) is np.ndarray else jacobian_matrix(plan_, x)
     if layout is None:
         return np.reshape(J, chain.cuts[-1].shape + chain.cuts[0].shape)
     outs = [np.zeros(shape) for shape in layout.out["shapes"]]  # shapes only, for _split
