@@ -118,8 +118,7 @@ def run_chains(args):
         med = {}
         for group in ([n for n in fns if not n.startswith("JAX")], [n for n in fns if n.startswith("JAX")]):
             if group:
-                times = common.time_round_robin({n: fns[n] for n in group}, samples=args.samples,
-                                                min_sample_s=args.min_sample)
+                times = rotated_round_robin({n: fns[n] for n in group}, args)
                 med.update({name: common.median(ts) for name, ts in times.items()})
         results[label] = (plan, med, notes)
         print(f"{label}: plan {plan.order}\n{plan}")
@@ -127,6 +126,24 @@ def run_chains(args):
             rows.append([label, plan.order, name, common.format_seconds(t),
                          common.ratio(t, med[PLANNED]), notes.get(name, "")])
     return rows, results
+
+
+def rotated_round_robin(fns, args):
+    """common.time_round_robin's samples, taken in as many runs as there are
+    contenders, each run starting the round with the next contender: no
+    contender always follows the same one (whose memory traffic or worker
+    threads would weigh on it alone)."""
+    names = list(fns)
+    per_run = max(1, -(-args.samples // len(names)))
+    times = {name: common.Samples() for name in names}
+    for k in range(len(names)):
+        order = names[k:] + names[:k]
+        for name, ts in common.time_round_robin({n: fns[n] for n in order}, samples=per_run,
+                                                min_sample_s=args.min_sample).items():
+            times[name].extend(ts)
+            times[name].disturbed.extend(ts.disturbed)
+            times[name].retries += ts.retries
+    return times
 
 
 def chain_verdicts(results):
@@ -301,7 +318,8 @@ def hessian_summary(h):
 def report(args, command, load_start, chains, chain_rows, sparse, hess):
     parts = common.report_header(
         "# Jacobian plans and sparse Jacobians: benchmark results", command, args, load_start,
-        "", "- timing: medians of round-robin samples (common.time_round_robin)", "contender")
+        "", "- timing: medians of round-robin samples (common.time_round_robin; chains: one run "
+        "per contender, each run starting its rounds with the next one)", "contender")
     lines, summary = [], []
     if chains:
         a, b = chain_verdicts(chains)
