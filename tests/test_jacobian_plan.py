@@ -563,3 +563,33 @@ def test_a_compiled_mixed_plan_still_runs_under_transformations():
         J = jac32(x)
         assert J.dtype == np.float32
         np.testing.assert_allclose(J, cr.jacfwd(f32)(x), rtol=1e-4, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# stacked residual blocks: each later block a low-rank update
+
+@pytest.mark.parametrize("merge", [
+    lambda x, f: x + f, lambda x, f: x - f, lambda x, f: f - x, lambda x, f: f + x,
+], ids=["x+f", "x-f", "f-x", "f+x"])
+@pytest.mark.parametrize("blocks", [2, 3])
+def test_stacked_residual_blocks_are_low_rank_updates(merge, blocks):
+    def f(x):
+        for _ in range(blocks):
+            x = merge(x, _block(x))
+        return x
+
+    x = rng.standard_normal(1000)
+    plan = cr.jacobian_plan(f, x)
+    assert plan.order == "mixed" and plan.chain == [1000] * (blocks + 1)
+    step, updates = plan.step, 0
+    while step.kind == "update":  # J[0:b] = (skip +- L R) @ J[0:b-1], down to the first block
+        assert step.hi == step.mid + 1 and step.right.hi == step.mid
+        updates, step = updates + 1, step.right
+    assert updates == blocks - 1 and step.kind == "branches"
+    assert "a skip connection plus rank 10" in str(plan)
+    costs = {name: flops for name, flops, _ in plan.alternatives}
+    assert costs["mixed"] < 0.7 * min(costs["forward"], costs["reverse"])
+    jac = cr.jacobian(f)
+    for _ in range(3):  # the replay, then compiled code
+        x = rng.standard_normal(1000)
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
