@@ -11,7 +11,8 @@ Three benchmarks, one run:
    installed; and 1000 -> 10 -> 1000 -> 1000 (mixed: the square layer
    after the waist costs 10 tangents instead of 1000); and the residual
    block x + (1000 -> 10 -> 1000) (no cut point inside: the plan splits
-   the two branches, series-parallel). Targets:
+   the two branches, series-parallel), and three such blocks stacked (each
+   later block a low-rank update of the Jacobian so far). Targets:
    `cr.jacobian` never slower than the better pure mode by more than 5%,
    at least 3x faster than the worse one, and faster than both where the
    plan is mixed.
@@ -59,6 +60,7 @@ CHAINS = {
     "1000-10-1000-10-1000": [1000, 10, 1000, 10, 1000],
     "1000-10-1000-1000": [1000, 10, 1000, 1000],
     "x + (1000-10-1000)": [1000, 10, 1000],  # a residual block: series-parallel, no cut inside
+    "x + (1000-10-1000), 3 blocks": [1000, 10, 1000],  # stacked: each later block a low-rank update
 }
 
 
@@ -67,15 +69,22 @@ def chain_weights(widths, seed=0):
     return [rng.standard_normal((m, n)) / np.sqrt(n) for n, m in zip(widths[:-1], widths[1:])]
 
 
-def chain_fun(xp, weights, residual=False):
+def chain_fun(xp, weights, residual=False, blocks=1):
     """x -> tanh(W_k ... tanh(W_1 x)), with a few elementwise steps per
-    layer; with residual, x plus that."""
-    def f(x):
+    layer; with residual, x plus that, repeated `blocks` times."""
+    def layers(x):
         y = x
         for W in weights:
             y = xp.tanh(W @ y)
             y = y * (1.0 + 0.1 * xp.sin(y))
-        return x + y if residual else y
+        return y
+
+    def f(x):
+        if not residual:
+            return layers(x)
+        for _ in range(blocks):
+            x = x + layers(x)
+        return x
     return f
 
 
@@ -84,7 +93,8 @@ def chain_contenders(label, widths):
     weights = chain_weights(widths)
     x = np.random.default_rng(1).standard_normal(widths[0])
     residual = label.startswith("x +")
-    f = chain_fun(np, weights, residual)
+    blocks = int(label.split(", ")[1].split()[0]) if ", " in label else 1
+    f = chain_fun(np, weights, residual, blocks)
     out = {PLANNED: lambda j=cr.jacobian(f): j(x),
            FWD: lambda j=cr.jacfwd(f): j(x),
            REV: lambda j=cr.jacrev(f): j(x)}
@@ -93,7 +103,7 @@ def chain_contenders(label, widths):
         import jax.numpy as jnp
         jw = [jnp.asarray(W) for W in weights]
         jx = jnp.asarray(x)
-        g = chain_fun(jnp, jw, residual)
+        g = chain_fun(jnp, jw, residual, blocks)
         for name, mode in (("JAX jacfwd (jit)", jax.jacfwd), ("JAX jacrev (jit)", jax.jacrev)):
             out[name] = lambda j=jax.jit(mode(g)): jax.block_until_ready(j(jx))
     except ImportError:
@@ -105,7 +115,7 @@ def chain_contenders(label, widths):
 def run_chains(args):
     rows, results = [], {}
     for label, widths in CHAINS.items():
-        if args.quick and label not in ("1000-10-1000", "x + (1000-10-1000)"):
+        if args.quick and label not in ("1000-10-1000", "x + (1000-10-1000), 3 blocks"):
             continue
         fns, plan = chain_contenders(label, widths)
         first, _, notes = common.first_calls(fns, PLANNED)
