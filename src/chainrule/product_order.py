@@ -44,7 +44,7 @@ from .core.tree import tree_flatten, tree_unflatten
 
 _LEAF = object()
 MIXED_MARGIN = 0.9  # a mixed order must beat the better pure mode by 10% (model error)
-REPLAY_FLOPS = 1e5  # the per-call tracing and replay of one equation, in flops' time
+REPLAY_FLOPS = 1e5  # the per-call replay of one equation, in flops' time
 
 
 # --------------------------------------------------------------------------
@@ -619,7 +619,7 @@ def plan_chain(chain, name="fun"):
     order = pure.kind
     if mixed is not None:
         # one primal replay for the cut values, and the Python work of
-        # re-tracing and replaying, per equation
+        # replaying, per equation
         total = mixed.flops + _sum(chain.primal, 0, L) + REPLAY_FLOPS * len(chain.graph.eqns)
         alternatives.append(("mixed", total, mixed.peak * item))
         if total < MIXED_MARGIN * pure.flops:
