@@ -46,9 +46,10 @@ _TRUSTED = ("numpy", "scipy", "chainrule", "math", "cmath", "builtins", "functoo
             "operator", "collections", "typing", "abc", "dataclasses", "enum", "numbers")
 # names whose presence in code means it may read state the walk does not see
 _UNSAFE_NAMES = frozenset({
-    "random", "default_rng", "RandomState", "getattr", "globals", "locals", "vars", "eval",
-    "exec", "__import__", "import_module", "open", "input", "time", "perf_counter",
-    "monotonic", "urandom", "environ", "getenv"})
+    "random", "default_rng", "RandomState", "rvs", "sample", "shuffle", "permutation", "choice",
+    "getattr", "globals", "locals", "vars", "eval", "exec", "__import__", "import_module", "open",
+    "input", "time", "time_ns", "perf_counter", "process_time", "monotonic", "now", "today",
+    "urandom", "environ", "getenv"})
 _VALUES = (type(None), bool, int, float, complex, str, bytes, np.generic, np.dtype,
            type(Ellipsis), range, slice)
 _SKIPPED = (types.GetSetDescriptorType, types.MemberDescriptorType, types.WrapperDescriptorType,
