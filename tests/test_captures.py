@@ -116,3 +116,14 @@ def test_numbers_compare_by_value_and_nan_by_itself():
     assert snap.holds(f)
     state["n"] = 3.0  # equal, but another type: a literal of another dtype
     assert not snap.holds(f)
+
+
+def test_a_snapshot_does_not_keep_its_function_alive():
+    import gc
+    import weakref
+    f = lambda x: W * x  # noqa: E731
+    ref, snap = weakref.ref(f), Snapshot.take(f)
+    assert snap.holds(f)
+    del f
+    gc.collect()
+    assert ref() is None
