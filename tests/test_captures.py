@@ -127,3 +127,13 @@ def test_a_snapshot_does_not_keep_its_function_alive():
     del f
     gc.collect()
     assert ref() is None
+
+
+def test_code_run_in_a_copy_of_a_library_namespace_is_still_walked():
+    import chainrule.captures as module
+    namespace = dict(vars(module), state={"a": 1.0})  # as doctests run
+    exec("f = lambda x: state['a'] * x", namespace)
+    f = namespace["f"]
+    snap = Snapshot.take(f)
+    namespace["state"]["a"] = 2.0
+    assert not snap.holds(f)

@@ -34,6 +34,7 @@ Example:
 import builtins
 import dis
 import functools
+import sys
 import types
 
 import numpy as np
@@ -65,6 +66,23 @@ class _Unknown(Exception):
 
 def _trusted(module_name):
     return isinstance(module_name, str) and module_name.split(".", 1)[0] in _TRUSTED
+
+
+def _library(obj):
+    """obj is defined in a trusted module, as that module holds it (not just
+    named after one: code run in a copy of a module's namespace, as
+    doctests are, is the user's)."""
+    module = sys.modules.get(getattr(obj, "__module__", None))
+    if module is None or not _trusted(module.__name__):
+        return False
+    if isinstance(obj, types.FunctionType):
+        return obj.__globals__ is vars(module)
+    found = module
+    for part in getattr(obj, "__qualname__", "<locals>").split("."):
+        found = vars(found).get(part) if hasattr(found, "__dict__") else None
+        if found is None:
+            return False
+    return found is obj
 
 
 @functools.lru_cache(maxsize=4096)
@@ -162,7 +180,7 @@ class _Walk:
             yield obj.args, None
             yield obj.keywords, None
         elif isinstance(obj, type):
-            if _trusted(obj.__module__):
+            if _library(obj):
                 return
             for k, v in vars(obj).items():
                 dunder = k.startswith("__") and k.endswith("__")
@@ -170,7 +188,7 @@ class _Walk:
                     yield k, None
                     yield v, None
             yield obj.__bases__, None
-        elif callable(obj) and hasattr(obj, "__qualname__") and _trusted(getattr(obj, "__module__", None)):
+        elif callable(obj) and _library(obj):
             return  # a library function of its own type (np.sum's dispatcher)
         elif _trusted(getattr(kind, "__module__", None)) or not hasattr(obj, "__dict__"):
             raise _Unknown(f"a {kind.__module__}.{kind.__name__}")
@@ -185,7 +203,7 @@ class _Walk:
         glob_names, attrs = _names(fun.__code__)
         for cell in fun.__closure__ or ():
             yield cell, attrs
-        if _trusted(fun.__module__):
+        if _library(fun):
             return  # library code: only what it wraps
         unsafe = (glob_names | attrs) & _UNSAFE_NAMES
         if unsafe:
