@@ -593,3 +593,20 @@ def test_stacked_residual_blocks_are_low_rank_updates(merge, blocks):
     for _ in range(3):  # the replay, then compiled code
         x = rng.standard_normal(1000)
         np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+def test_stacked_blocks_rebound_to_a_new_graph(traces):
+    Bs = B.copy()
+
+    def f(x):
+        for _ in range(2):
+            x = x - np.tanh(Bs @ np.tanh(A @ x)) ** 2
+        return x
+
+    jac = cr.jacobian(f)
+    assert cr.jacobian_plan(f, np.zeros(1000)).step.kind == "update"
+    for scale in (1.0, 1.0, 1.0, 0.5, 0.5):  # the replay, compiled code, then a new graph
+        Bs[...] = scale * B
+        x = rng.standard_normal(1000)
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1 + 1 + 1  # jacobian_plan, the first call, the change
