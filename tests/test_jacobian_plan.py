@@ -446,10 +446,13 @@ def _several(a, b):
 def test_a_cached_plan_does_not_retrace(f, n, order, traces):
     jac = cr.jacobian(f)
     xs = [rng.standard_normal(n) for _ in range(4)]
+    kept = [x.copy() for x in xs] + [A.copy(), B.copy()]
     Js = [jac(x) for x in xs]  # the later ones from compiled code, for a mixed plan
     assert len(traces) == 1, f.__name__  # the plan's, on the first call
     for x, J in zip(xs, Js):  # and no result overwritten by a later call
         np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    for was, now in zip(kept, xs + [A, B]):  # nor an argument or a captured array
+        assert np.array_equal(was, now)
 
 
 def test_a_cached_mixed_plan_of_several_arguments_does_not_retrace(traces):
