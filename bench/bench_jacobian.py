@@ -11,7 +11,8 @@ Three benchmarks, one run:
    installed; and 1000 -> 10 -> 1000 -> 1000 (mixed: the square layer
    after the waist costs 10 tangents instead of 1000); and the residual
    block x + (1000 -> 10 -> 1000) (no cut point inside: the plan splits
-   the two branches, series-parallel). Targets:
+   the two branches, series-parallel), and three such blocks stacked (each
+   later block a low-rank update of the Jacobian so far). Targets:
    `cr.jacobian` never slower than the better pure mode by more than 5%,
    at least 3x faster than the worse one, and faster than both where the
    plan is mixed.
@@ -59,6 +60,7 @@ CHAINS = {
     "1000-10-1000-10-1000": [1000, 10, 1000, 10, 1000],
     "1000-10-1000-1000": [1000, 10, 1000, 1000],
     "x + (1000-10-1000)": [1000, 10, 1000],  # a residual block: series-parallel, no cut inside
+    "x + (1000-10-1000), 3 blocks": [1000, 10, 1000],  # stacked: each later block a low-rank update
 }
 
 
@@ -67,15 +69,22 @@ def chain_weights(widths, seed=0):
     return [rng.standard_normal((m, n)) / np.sqrt(n) for n, m in zip(widths[:-1], widths[1:])]
 
 
-def chain_fun(xp, weights, residual=False):
+def chain_fun(xp, weights, residual=False, blocks=1):
     """x -> tanh(W_k ... tanh(W_1 x)), with a few elementwise steps per
-    layer; with residual, x plus that."""
-    def f(x):
+    layer; with residual, x plus that, repeated `blocks` times."""
+    def layers(x):
         y = x
         for W in weights:
             y = xp.tanh(W @ y)
             y = y * (1.0 + 0.1 * xp.sin(y))
-        return x + y if residual else y
+        return y
+
+    def f(x):
+        if not residual:
+            return layers(x)
+        for _ in range(blocks):
+            x = x + layers(x)
+        return x
     return f
 
 
@@ -84,7 +93,8 @@ def chain_contenders(label, widths):
     weights = chain_weights(widths)
     x = np.random.default_rng(1).standard_normal(widths[0])
     residual = label.startswith("x +")
-    f = chain_fun(np, weights, residual)
+    blocks = int(label.split(", ")[1].split()[0]) if ", " in label else 1
+    f = chain_fun(np, weights, residual, blocks)
     out = {PLANNED: lambda j=cr.jacobian(f): j(x),
            FWD: lambda j=cr.jacfwd(f): j(x),
            REV: lambda j=cr.jacrev(f): j(x)}
@@ -93,7 +103,7 @@ def chain_contenders(label, widths):
         import jax.numpy as jnp
         jw = [jnp.asarray(W) for W in weights]
         jx = jnp.asarray(x)
-        g = chain_fun(jnp, jw, residual)
+        g = chain_fun(jnp, jw, residual, blocks)
         for name, mode in (("JAX jacfwd (jit)", jax.jacfwd), ("JAX jacrev (jit)", jax.jacrev)):
             out[name] = lambda j=jax.jit(mode(g)): jax.block_until_ready(j(jx))
     except ImportError:
@@ -105,7 +115,7 @@ def chain_contenders(label, widths):
 def run_chains(args):
     rows, results = [], {}
     for label, widths in CHAINS.items():
-        if args.quick and label not in ("1000-10-1000", "x + (1000-10-1000)"):
+        if args.quick and label not in ("1000-10-1000", "x + (1000-10-1000), 3 blocks"):
             continue
         fns, plan = chain_contenders(label, widths)
         first, _, notes = common.first_calls(fns, PLANNED)
@@ -118,8 +128,7 @@ def run_chains(args):
         med = {}
         for group in ([n for n in fns if not n.startswith("JAX")], [n for n in fns if n.startswith("JAX")]):
             if group:
-                times = common.time_round_robin({n: fns[n] for n in group}, samples=args.samples,
-                                                min_sample_s=args.min_sample)
+                times = rotated_round_robin({n: fns[n] for n in group}, args)
                 med.update({name: common.median(ts) for name, ts in times.items()})
         results[label] = (plan, med, notes)
         print(f"{label}: plan {plan.order}\n{plan}")
@@ -127,6 +136,24 @@ def run_chains(args):
             rows.append([label, plan.order, name, common.format_seconds(t),
                          common.ratio(t, med[PLANNED]), notes.get(name, "")])
     return rows, results
+
+
+def rotated_round_robin(fns, args):
+    """common.time_round_robin's samples, taken in as many runs as there are
+    contenders, each run starting the round with the next contender: no
+    contender always follows the same one (whose memory traffic or worker
+    threads would weigh on it alone)."""
+    names = list(fns)
+    per_run = max(1, -(-args.samples // len(names)))
+    times = {name: common.Samples() for name in names}
+    for k in range(len(names)):
+        order = names[k:] + names[:k]
+        for name, ts in common.time_round_robin({n: fns[n] for n in order}, samples=per_run,
+                                                min_sample_s=args.min_sample).items():
+            times[name].extend(ts)
+            times[name].disturbed.extend(ts.disturbed)
+            times[name].retries += ts.retries
+    return times
 
 
 def chain_verdicts(results):
@@ -301,7 +328,8 @@ def hessian_summary(h):
 def report(args, command, load_start, chains, chain_rows, sparse, hess):
     parts = common.report_header(
         "# Jacobian plans and sparse Jacobians: benchmark results", command, args, load_start,
-        "", "- timing: medians of round-robin samples (common.time_round_robin)", "contender")
+        "", "- timing: medians of round-robin samples (common.time_round_robin; chains: one run "
+        "per contender, each run starting its rounds with the next one)", "contender")
     lines, summary = [], []
     if chains:
         a, b = chain_verdicts(chains)

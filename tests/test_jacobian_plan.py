@@ -423,3 +423,193 @@ def test_series_parallel_shapes_of_the_issue(f, n, order):
     costs = {name: flops for name, flops, _ in plan.alternatives}
     assert costs[order] == min(costs.values())
     np.testing.assert_allclose(cr.jacobian(f)(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# cached plans: traces counted on repeated calls with new values
+
+@pytest.fixture
+def traces(monkeypatch):
+    """The number of times fun has been traced (graph.trace.trace calls)."""
+    import sys
+    module = sys.modules["chainrule.graph.trace"]
+    real, count = module.trace, []
+    monkeypatch.setattr(module, "trace", lambda *a, **k: count.append(1) or real(*a, **k))
+    return count
+
+
+def _several(a, b):
+    return {"y": _block(a) + np.sin(b), "s": (np.sum(a * b), _block(b)[:5])}
+
+
+@pytest.mark.parametrize("f, n, order", CHAINS + SERIES_PARALLEL, ids=[c[0].__name__ for c in CHAINS + SERIES_PARALLEL])
+def test_a_cached_plan_does_not_retrace(f, n, order, traces):
+    jac = cr.jacobian(f)
+    xs = [rng.standard_normal(n) for _ in range(4)]
+    kept = [x.copy() for x in xs] + [A.copy(), B.copy()]
+    Js = [jac(x) for x in xs]  # the later ones from compiled code, for a mixed plan
+    assert len(traces) == 1, f.__name__  # the plan's, on the first call
+    for x, J in zip(xs, Js):  # and no result overwritten by a later call
+        np.testing.assert_allclose(J, cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    for was, now in zip(kept, xs + [A, B]):  # nor an argument or a captured array
+        assert np.array_equal(was, now)
+
+
+def test_a_cached_mixed_plan_of_several_arguments_does_not_retrace(traces):
+    jac = cr.jacobian(_several, argnums=(0, 1))
+    for _ in range(3):
+        a, b = rng.standard_normal(1000), rng.standard_normal(1000)
+        J, R = jac(a, b), cr.jacfwd(_several, argnums=(0, 1))(a, b)
+        np.testing.assert_allclose(J["y"][0], R["y"][0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(J["s"][1][1], R["s"][1][1], rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1
+
+
+class _Layer:
+    def __init__(self, W, scale):
+        self.W, self.scale = W, scale
+
+    def __call__(self, h):
+        return self.scale * np.tanh(self.W @ h)
+
+
+def test_a_cached_mixed_plan_follows_what_fun_captured(traces):
+    """Rebinding or changing anything fun reads (an attribute, a global
+    number, an array entry read as a Python number, a dict entry) is seen:
+    fun is traced again, once, and the Jacobian follows."""
+    layer = _Layer(B.copy(), 1.0)
+    coef = np.array([1.0, 0.0])
+    state = {"extra": False}
+
+    def f(x):
+        y = layer(np.tanh(A @ x)) * coef[0]  # coef[0]: a NumPy scalar, a literal in the graph
+        return np.sin(y) if state["extra"] else y
+
+    jac = cr.jacobian(f)
+    x = rng.standard_normal(1000)
+    assert cr.jacobian_plan(f, x).order == "mixed"
+    traces.clear()
+    changes = [lambda: None, lambda: setattr(layer, "scale", 2.0), lambda: setattr(layer, "W", 0.5 * B),
+               lambda: layer.W.__setitem__((0, 0), 3.0), lambda: coef.__setitem__(0, -2.0),
+               lambda: state.update(extra=True), lambda: state.update(extra=False)]
+    for k, change in enumerate(changes):
+        change()
+        for _ in range(2):  # the change is seen once; the next call replays
+            x = rng.standard_normal(1000)
+            np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+        assert len(traces) == k + 1, k
+
+
+def test_state_the_snapshot_cannot_see_is_traced_every_call(traces):
+    class Slotted:  # no __dict__: not walked, so never trusted
+        __slots__ = ("W",)
+    holder = Slotted()
+    holder.W = B.copy()
+
+    def f(x):
+        return np.tanh(holder.W @ np.tanh(A @ x))
+
+    jac = cr.jacobian(f)
+    x = rng.standard_normal(1000)
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    holder.W = 2.0 * B
+    np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 2
+
+
+def _branchy(x):  # the branch depends on the argument's value
+    h = np.tanh(A @ x)
+    return np.tanh(B @ h) if np.sum(x) > 0 else np.sin(B @ h) ** 2
+
+
+def test_a_branch_on_the_argument_never_gets_a_stale_plan():
+    x = np.abs(rng.standard_normal(1000))
+    jac = cr.jacobian(_branchy)
+    for y in (x, -x, x, -x):
+        np.testing.assert_allclose(jac(y), cr.jacfwd(_branchy)(y), rtol=1e-10, atol=1e-12)
+    compiled = cr.compile(cr.jacobian(_branchy))
+    for y in (x, -x, x):
+        np.testing.assert_allclose(compiled(y), cr.jacfwd(_branchy)(y), rtol=1e-10, atol=1e-12)
+
+
+def test_a_cached_mixed_plan_follows_the_other_arguments(traces):
+    def f(x, W):
+        return np.tanh(W @ np.tanh(A @ x))
+
+    jac = cr.jacobian(f)
+    x, W = rng.standard_normal(1000), B.copy()
+    for _ in range(2):
+        np.testing.assert_allclose(jac(x, W), cr.jacfwd(f)(x, W), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1
+    W2 = 2.0 * B
+    np.testing.assert_allclose(jac(x, W2), cr.jacfwd(f)(x, W2), rtol=1e-10, atol=1e-12)
+    W2 *= 0.5
+    np.testing.assert_allclose(jac(x, W2), cr.jacfwd(f)(x, W2), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 3
+
+
+def test_a_compiled_mixed_plan_still_runs_under_transformations():
+    f = lambda x: np.sin(B @ np.tanh(A @ x))  # noqa: E731
+    jac = cr.jacobian(f)
+    xs = rng.standard_normal((3, 1000))
+    for x in xs:
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cr.vmap(jac)(xs[:2]), np.stack([cr.jacfwd(f)(x) for x in xs[:2]]),
+                               rtol=1e-10, atol=1e-12)
+    loss = lambda J: np.sum(np.sin(J[:5]))  # noqa: E731
+    np.testing.assert_allclose(cr.grad(lambda x: loss(jac(x)))(xs[0]),
+                               cr.grad(lambda x: loss(cr.jacfwd(f)(x)))(xs[0]), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cr.compile(jac)(xs[1]), cr.jacfwd(f)(xs[1]), rtol=1e-10, atol=1e-12)
+    f32 = lambda x: np.tanh(B.astype(np.float32) @ np.tanh(A.astype(np.float32) @ x))  # noqa: E731
+    jac32 = cr.jacobian(f32)
+    for x in xs.astype(np.float32):
+        J = jac32(x)
+        assert J.dtype == np.float32
+        np.testing.assert_allclose(J, cr.jacfwd(f32)(x), rtol=1e-4, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# stacked residual blocks: each later block a low-rank update
+
+@pytest.mark.parametrize("merge", [
+    lambda x, f: x + f, lambda x, f: x - f, lambda x, f: f - x, lambda x, f: f + x,
+], ids=["x+f", "x-f", "f-x", "f+x"])
+@pytest.mark.parametrize("blocks", [2, 3])
+def test_stacked_residual_blocks_are_low_rank_updates(merge, blocks):
+    def f(x):
+        for _ in range(blocks):
+            x = merge(x, _block(x))
+        return x
+
+    x = rng.standard_normal(1000)
+    plan = cr.jacobian_plan(f, x)
+    assert plan.order == "mixed" and plan.chain == [1000] * (blocks + 1)
+    step, updates = plan.step, 0
+    while step.kind == "update":  # J[0:b] = (skip +- L R) @ J[0:b-1], down to the first block
+        assert step.hi == step.mid + 1 and step.right.hi == step.mid
+        updates, step = updates + 1, step.right
+    assert updates == blocks - 1 and step.kind == "branches"
+    assert "a skip connection plus rank 10" in str(plan)
+    costs = {name: flops for name, flops, _ in plan.alternatives}
+    assert costs["mixed"] < 0.7 * min(costs["forward"], costs["reverse"])
+    jac = cr.jacobian(f)
+    for _ in range(3):  # the replay, then compiled code
+        x = rng.standard_normal(1000)
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+
+
+def test_stacked_blocks_rebound_to_a_new_graph(traces):
+    Bs = B.copy()
+
+    def f(x):
+        for _ in range(2):
+            x = x - np.tanh(Bs @ np.tanh(A @ x)) ** 2
+        return x
+
+    jac = cr.jacobian(f)
+    assert cr.jacobian_plan(f, np.zeros(1000)).step.kind == "update"
+    for scale in (1.0, 1.0, 1.0, 0.5, 0.5):  # the replay, compiled code, then a new graph
+        Bs[...] = scale * B
+        x = rng.standard_normal(1000)
+        np.testing.assert_allclose(jac(x), cr.jacfwd(f)(x), rtol=1e-10, atol=1e-12)
+    assert len(traces) == 1 + 1 + 1  # jacobian_plan, the first call, the change

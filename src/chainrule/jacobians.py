@@ -275,8 +275,10 @@ def jacobian(fun, argnums=0, sparse=False, holomorphic=False):
     over others, the pieces multiplied) when the graph narrows in the
     middle. The plan is made once per argument signature (structure,
     shapes, dtypes): when it is a pure order, later calls run exactly that
-    mode's code (`jacfwd` or `jacrev`); a mixed plan re-traces fun per call
-    (shapes only) and reuses the plan while the graph is unchanged. Graphs
+    mode's code (`jacfwd` or `jacrev`); a mixed plan replays the graph it
+    was traced on, without tracing fun again while what fun captured
+    (closures, globals, attributes, other arguments) is unchanged, and
+    re-traces and re-plans when it changed (see `chainrule.captures`). Graphs
     that cannot be traced or cut fall back to the cheaper pure mode by input
     and output size. The result is shaped out.shape + arg.shape as for
     `jacfwd`.
@@ -323,42 +325,105 @@ def jacobian(fun, argnums=0, sparse=False, holomorphic=False):
 def _planned(fun, argnums, args, pure, holomorphic=False):
     """What `jacobian` runs at this signature: a pure mode's function, or a
     `_Mixed` holding the mixed plan."""
+    from .captures import Snapshot
     from .product_order import plan
     batching.install()
     if _complex_arguments(args, argnums, holomorphic):
         return pure["forward"]  # along real directions: jacrev's rows would be grad's
+    snapshot = Snapshot.take(fun, _others(args, argnums))  # before fun runs
     p = plan(fun, *args, argnums=argnums)
-    return _Mixed(fun, argnums, p, pure) if p.order == "mixed" else pure[p.order]
+    return _Mixed(fun, argnums, p, pure, snapshot) if p.order == "mixed" else pure[p.order]
+
+
+def _others(args, argnums):
+    """The positional arguments that are not differentiated."""
+    nums = {argnums} if isinstance(argnums, (int, np.integer)) else set(argnums)
+    nums = {n % len(args) for n in nums if -len(args) <= n < len(args)}
+    return tuple(a for k, a in enumerate(args) if k not in nums)
 
 
 class _Mixed:
-    """A mixed plan, kept per signature. Each call re-traces fun (shapes only,
-    cheap next to the Jacobian) because the replay runs the graph's
-    constants, which a closure may have changed; the cached plan is reused
-    when the graph has the same structure (`product_order.rebind`), and
-    remade otherwise. A replay that fails sets `pure`, the cheaper pure
-    mode's function, which the caller uses from then on."""
+    """A mixed plan, kept per signature with the graph it was traced on.
 
-    def __init__(self, fun, argnums, plan_, pure):
+    The replay runs that graph, whose constants and control flow are what
+    fun captured when traced; so each call first checks a `Snapshot` of
+    what fun can reach (closures, globals, attributes, the arguments not
+    differentiated; see `chainrule.captures`). While it holds, the plan runs
+    without tracing fun. When it does not (a captured array rebound or
+    changed, a flag flipped), or could not be taken (fun reaches state the
+    snapshot cannot account for), fun is traced again: the plan is rebound
+    to the new graph when it has the same structure (`product_order.rebind`)
+    and remade otherwise. Values of the differentiated arguments never
+    matter: a plan is made only from a graph traced without them, and
+    code that branches on them cannot be traced, so it gets a pure mode. A
+    replay that fails sets `pure`, the cheaper pure mode's function, which
+    the caller uses from then on.
+
+    Once the snapshot has held for COMPILE_AFTER calls in a row, the replay
+    is compiled (`cr.compile` of `product_order.jacobian_matrix`: the whole
+    mixed computation as generated NumPy code, without the per-primitive
+    Python work of replaying) and later calls on NumPy arrays run that;
+    a function whose captured state changes every call keeps the replay
+    (re-tracing is cheap, compiling is not)."""
+
+    COMPILE_AFTER = 2
+
+    def __init__(self, fun, argnums, plan_, pure, snapshot=None):
         self.fun, self.argnums, self.plan, self.modes = fun, argnums, plan_, pure
+        self.snapshot = snapshot
+        self.fresh = True  # traced for this very call: no check needed
         self.pure = None
+        self.held = 0  # calls in a row on which the snapshot held
+        self.program = None  # the compiled replay of self.plan, once made
+        self.compiles = True  # False once compiled code failed here
 
     def __call__(self, args):
-        from .product_order import execute, plan_graph, rebind, trace_for_plan
+        from .product_order import execute
         batching.install()
-        traced = trace_for_plan(self.fun, args, self.argnums, flat=self.plan._layout is not None)
-        p = traced if not isinstance(traced, tuple) else rebind(self.plan, *traced)
-        if p is None:  # a different graph at the same shapes: plan it afresh
-            p = plan_graph(*traced, name=self.plan.name)
-            if p.order == "mixed":
-                self.plan = p
+        p = self.plan
+        if self.fresh:
+            self.fresh = False
+        elif self.snapshot is None or not self.snapshot.holds(self.fun, _others(args, self.argnums)):
+            p = self._retrace(args)
+        else:
+            self.held += 1
         if p.order != "mixed":
             return self.modes[p.order](*args)
+        if self.compiles and self.held >= self.COMPILE_AFTER:
+            try:
+                return execute(p, args, self.argnums, self._program())
+            except Exception:  # noqa: BLE001  (compiled code failed: replay from now on)
+                self.compiles = False
         try:
             return execute(p, args, self.argnums)
         except Exception:  # the replay met something it cannot run: a pure
             self.pure = self.modes[p.pure_order]  # mode (raises the user's own errors)
             return self.pure(*args)
+
+    def _program(self):
+        if self.program is None:
+            from functools import partial
+
+            from .graph.compile import compile
+            from .product_order import jacobian_matrix
+            self.program = compile(partial(jacobian_matrix, self.plan))
+        return self.program
+
+    def _retrace(self, args):
+        """The plan for fun's graph as traced now (rebound, or remade)."""
+        from .captures import Snapshot
+        from .product_order import plan_graph, rebind, trace_for_plan
+        snapshot = Snapshot.take(self.fun, _others(args, self.argnums))  # before fun runs
+        traced = trace_for_plan(self.fun, args, self.argnums, flat=self.plan._layout is not None)
+        p = traced if not isinstance(traced, tuple) else rebind(self.plan, *traced)
+        if p is None:  # a different graph at the same shapes: plan it afresh
+            p = plan_graph(*traced, name=self.plan.name)
+        if p.order == "mixed":
+            self.plan, self.snapshot = p, snapshot
+        else:
+            self.snapshot = None  # a pure mode runs fun itself; check again next call
+        self.held, self.program = 0, None
+        return p
 
 
 def jacobian_plan(fun, *args, argnums=0):

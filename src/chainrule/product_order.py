@@ -44,7 +44,7 @@ from .core.tree import tree_flatten, tree_unflatten
 
 _LEAF = object()
 MIXED_MARGIN = 0.9  # a mixed order must beat the better pure mode by 10% (model error)
-REPLAY_FLOPS = 1e5  # the per-call tracing and replay of one equation, in flops' time
+REPLAY_FLOPS = 1e5  # the per-call replay of one equation, in flops' time
 
 
 # --------------------------------------------------------------------------
@@ -227,7 +227,10 @@ class Step:
     "forward" (push `seed`, the Jacobian lo -> mid, through mid -> hi);
     "reverse" (pull `seed`, the Jacobian mid -> hi, back through lo -> mid);
     "product" (`right` is lo -> mid, `left` mid -> hi); "branches" (segment
-    lo's Branches, each branch's Jacobian made by its own Step, then merged)."""
+    lo's Branches, each branch's Jacobian made by its own Step, then merged);
+    "update" (`right` is lo -> mid, and segment mid a skip connection whose
+    Jacobian is +-I +- L R with L R a product of rank k: `right` updated by
+    L (R right), never forming the n by n Jacobian of segment mid)."""
 
     kind: str
     lo: int
@@ -258,6 +261,10 @@ class Step:
         if self.kind == "product":
             return (f"J[{lo}:{hi}] ({shape}) = ({self.left.describe(sizes)}) "
                     f"@ ({self.right.describe(sizes)})")
+        if self.kind == "update":
+            k = self.parts[0][0][self.parts[0][1].mid]
+            return (f"J[{lo}:{hi}] ({shape}) = J[{self.mid}:{hi}] @ ({self.right.describe(sizes)}), "
+                    f"J[{self.mid}:{hi}] a skip connection plus rank {k}")
         if self.kind == "branches":
             parts = ["I" if sizes_ is None else f"[{part.describe(sizes_)}]" for sizes_, part in self.parts]
             return f"J[{lo}:{hi}] ({shape}) = merge of branches " + ", ".join(parts)
@@ -278,6 +285,7 @@ def solve(chain):
     L = len(chain.segments)
     F, P, W, T = chain.flops, chain.primal, chain.width, chain.tape
     best = [[None] * (L + 1) for _ in range(L + 1)]
+    low_rank = {}  # segment -> its skip connection's LowRank
     for i in range(L + 1):
         best[i][i] = Step("identity", i, i)
     for length in range(1, L + 1):
@@ -299,6 +307,11 @@ def solve(chain):
                 options.append(Step("reverse", lo, hi, mid, seed=s, flops=flops, peak=peak))
             if length == 1 and chain.branches[lo] is not None:
                 options.append(_branch_step(chain, lo))
+                rank = _low_rank(chain, lo)
+                if rank is not None:
+                    low_rank[lo] = rank
+            if length >= 2 and hi - 1 in low_rank:
+                options.append(_update_step(best[lo][hi - 1], low_rank[hi - 1], n))
             for mid in range(lo + 1, hi):
                 r, l_ = best[lo][mid], best[mid][hi]
                 flops = r.flops + l_.flops + 2.0 * n[lo] * n[mid] * n[hi]
@@ -337,6 +350,51 @@ def _branch_step(chain, s):
     peak = max(peak, held + n[s] * n[s + 1])
     parts = [(None if sub is None else sub.sizes, step) for sub, step in zip(br.subs, br.best)]
     return Step("branches", s, s + 1, flops=flops, peak=peak, parts=parts)
+
+
+@dataclass
+class LowRank:
+    """A skip-connection segment whose Jacobian is `skip` * I + `sign` * L R:
+    branch `part` (of the segment's Branches) is made by `step`, a product
+    of L = step.left and R = step.right through `sub.sizes[step.mid]` = k."""
+
+    skip: float
+    sign: float
+    part: int
+    step: Step
+    sub: Chain
+
+
+def _low_rank(chain, s):
+    """The LowRank of segment s (after `_branch_step`), or None: a plain sum
+    or difference of the segment's input and one branch whose best Step is
+    a product through a narrower cut."""
+    br = chain.branches[s]
+    e = chain.graph.eqns[br.merge]
+    if br.best is None or not _plain_sum(e, br) or [sub is None for sub in br.subs].count(True) != 1:
+        return None
+    part = 0 if br.subs[1] is None else 1
+    step, sub = br.best[part], br.subs[part]
+    if step.kind != "product" or sub.sizes[step.mid] >= min(sub.sizes[0], sub.sizes[-1]):
+        return None
+    minus = e.prim.name == "subtract"
+    skip, sign = (1.0, -1.0 if minus else 1.0) if part == 1 else (-1.0 if minus else 1.0, 1.0)
+    return LowRank(skip, sign, part, step, sub)
+
+
+def _update_step(right, rank, n):
+    """The Step making J[lo:s+1] as J[s:s+1] @ right, J[s:s+1] = +-I +- L R
+    (`rank`): right + L (R right), L and R each by their own Step."""
+    lo, s = right.lo, right.hi
+    k = rank.sub.sizes[rank.step.mid]
+    L, R = rank.step.left, rank.step.right
+    flops = (right.flops + L.flops + R.flops + 2.0 * k * n[s] * n[lo] + 2.0 * n[s + 1] * k * n[lo]
+             + n[s + 1] * n[lo])
+    held = right.size_out(n)
+    peak = max(right.peak, held + L.peak, held + n[s + 1] * k + R.peak,
+               held + n[s + 1] * k + k * n[s] + k * n[lo] + n[s + 1] * n[lo])
+    return Step("update", lo, s + 1, s, right=right, flops=flops, peak=peak,
+                parts=[(rank.sub.sizes, rank.step)])
 
 
 def _cheapest(options):
@@ -561,7 +619,7 @@ def plan_chain(chain, name="fun"):
     order = pure.kind
     if mixed is not None:
         # one primal replay for the cut values, and the Python work of
-        # re-tracing and replaying, per equation
+        # replaying, per equation
         total = mixed.flops + _sum(chain.primal, 0, L) + REPLAY_FLOPS * len(chain.graph.eqns)
         alternatives.append(("mixed", total, mixed.peak * item))
         if total < MIXED_MARGIN * pure.flops:
@@ -742,15 +800,34 @@ def _evaluate(step, replay, sizes, dtype):
     if step.kind == "product":
         right = _evaluate(step.right, replay, sizes, dtype)
         return _evaluate(step.left, replay, sizes, dtype) @ right
+    if step.kind == "update":
+        right = _evaluate(step.right, replay, sizes, dtype)
+        rank = _low_rank(replay.chain, step.mid)
+        sub = _Replay.sharing(replay, rank.sub)
+        R = _evaluate(rank.step.right, sub, rank.sub.sizes, dtype)
+        L = _evaluate(rank.step.left, sub, rank.sub.sizes, dtype)
+        update = L @ (R @ right)
+        return (right if rank.skip > 0 else -right) + (update if rank.sign > 0 else -update)
     seed = _evaluate(step.seed, replay, sizes, dtype)
     if step.kind == "forward":
         return _push(replay.segment_fun(step.mid, step.hi), replay.value(step.mid), seed)
     return _pull(replay.segment_fun(step.lo, step.mid), replay.value(step.lo), seed)
 
 
-def execute(plan_, args, argnums=0):
+def jacobian_matrix(plan_, x):
+    """The Jacobian (out size by in size) of the planned graph at its input
+    value x, by the plan's mixed order: the graph replayed primitive by
+    primitive (so it runs, and is traced, like any other code)."""
+    chain = plan_._chain
+    replay = _Replay(chain, x)
+    dtype = np.dtype(chain.cuts[0].dtype)  # float32 stays float32, as in jacfwd
+    return _evaluate(plan_.step, replay, chain.sizes, dtype)
+
+
+def execute(plan_, args, argnums=0, matrix=None):
     """The Jacobian of the planned function at args by the plan's mixed
-    order, shaped as `jacfwd` shapes it."""
+    order, shaped as `jacfwd` shapes it. `matrix`, if given, computes
+    `jacobian_matrix(plan_, x)` for a plain NumPy x (a compiled program)."""
     from .jacobians import _assemble, _restrict, _split
     from .rules import batching
     batching.install()
@@ -765,9 +842,7 @@ def execute(plan_, args, argnums=0):
         x = np.reshape(leaves[0], (-1,))
     else:
         x = np.concatenate([np.reshape(v, (-1,)) for v in leaves])
-    replay = _Replay(chain, x)
-    dtype = np.dtype(chain.cuts[0].dtype)  # float32 stays float32, as in jacfwd
-    J = _evaluate(plan_.step, replay, chain.sizes, dtype)
+    J = matrix(x) if matrix is not None and type(x) is np.ndarray else jacobian_matrix(plan_, x)
     if layout is None:
         return np.reshape(J, chain.cuts[-1].shape + chain.cuts[0].shape)
     outs = [np.zeros(shape) for shape in layout.out["shapes"]]  # shapes only, for _split

@@ -312,3 +312,27 @@ def test_sparse_under_compile_or_differentiation_is_refused():
         cr.grad(lambda y: pair([np.ones(3), y]).sum())(np.ones(3))
     with pytest.raises(cr.UnsupportedOptionError, match="concrete arrays"):
         cr.vmap(cr.hessian(lambda x: np.sum(x ** 3), sparse=True))(np.ones((2, 3)))
+
+
+def test_cached_patterns_are_used_without_tracing_while_nothing_captured_changed(monkeypatch):
+    import sys
+    module = sys.modules["chainrule.graph.trace"]
+    real, traces = module.trace, []
+    monkeypatch.setattr(module, "trace", lambda *a, **k: traces.append(1) or real(*a, **k))
+    A = np.eye(5)
+    state = {"power": 2}
+    f = lambda x: (A @ x) ** state["power"]  # noqa: E731
+    jac, hess = cr.jacobian(f, sparse=True), cr.hessian(lambda x: np.sum(f(x)), sparse=True)
+    for _ in range(3):
+        x = rng.standard_normal(5)
+        np.testing.assert_allclose(jac(x).toarray(), cr.jacfwd(f)(x))
+        np.testing.assert_allclose(hess(x).toarray(), cr.hessian(lambda x: np.sum(f(x)))(x))
+    assert len(traces) == 2  # one per function
+    A[0, 4] = 1.0  # in place: a new pattern
+    x = rng.standard_normal(5)
+    np.testing.assert_allclose(jac(x).toarray(), cr.jacfwd(f)(x))
+    state["power"] = 1  # a literal of the graph
+    np.testing.assert_allclose(jac(x).toarray(), cr.jacfwd(f)(x))
+    assert len(traces) == 4
+    jac(x), jac(x)
+    assert len(traces) == 4

@@ -3,9 +3,12 @@ it, evaluate one directional derivative per colour (all colours in one
 batched pass), and read each nonzero out of the compressed matrix.
 
 Patterns and colourings are cached per function, argument shapes and
-dtypes; each call re-traces the function (cheap: shapes only) and reuses
-the cache only when the graph and its constants are the same, so a closure
-whose captured arrays changed never gets a stale pattern.
+dtypes. A call reuses the latest one without tracing the function while a
+`chainrule.captures.Snapshot` of what the function captured (closures,
+globals, attributes, the arguments not differentiated) holds; otherwise it
+re-traces the function (shapes only) and reuses a cached pattern only when
+the graph and its constants are the same, so a closure whose captured
+arrays changed never gets a stale pattern.
 
 Example:
     >>> import numpy as np
@@ -223,25 +226,34 @@ def _dense_pattern(g, x, why):
 
 def _compression(fun, args, argnums, kind, holomorphic=False):
     """(restricted function, argument, Compression), cached."""
+    from ..captures import Snapshot
+    from ..jacobians import _others
     from .pattern import graph_pattern
     g, x = _restricted(fun, args, argnums, kind, holomorphic)
+    cache = _cache_for(fun)
+    key = (kind, argnums if isinstance(argnums, tuple) else int(argnums), holomorphic, _signature(args))
+    entries = cache.get(key)
+    others = _others(args, argnums)
+    if entries and entries[-1][2] is not None and entries[-1][2].holds(fun, others):
+        return g, x, entries[-1][1]  # nothing fun captured changed: no need to trace it
+    snapshot = Snapshot.take(fun, others)  # before fun runs
     graph = _trace(g, x)
     if isinstance(graph, Exception):
         real = kind != "jacobian" or np.result_type(g(x)).kind == "f"
         return g, x, _compress(_dense_pattern(g, x, graph), kind, x, real)
-    cache = _cache_for(fun)
-    key = (kind, argnums if isinstance(argnums, tuple) else int(argnums), holomorphic, _signature(args))
     fp = _fingerprint(graph)
-    for old_fp, comp in cache.get(key, []):
+    entries = cache.setdefault(key, [])
+    for k, (old_fp, comp, _) in enumerate(entries):
         if old_fp == fp:
+            del entries[k]
+            entries.append((fp, comp, snapshot))  # the latest, with what it was traced from
             return g, x, comp
     real = all(np.dtype(v.dtype).kind == "f" for v in graph.outputs if hasattr(v, "dtype"))
     if holomorphic and kind == "jacobian" and any(np.dtype(v.dtype).kind != "c" for v in graph.outputs
                                                   if hasattr(v, "dtype")):
         raise TypeError("holomorphic=True needs complex outputs; leave it out for real ones")
     comp = _compress(graph_pattern(graph), kind, x, real)
-    entries = cache.setdefault(key, [])
-    entries.append((fp, comp))
+    entries.append((fp, comp, snapshot))
     del entries[:-4]
     return g, x, comp
 
