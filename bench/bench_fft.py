@@ -145,7 +145,7 @@ def report(args, command, stats, notes, load_start):
         f"up for 0.3 s, then {args.samples} round-robin samples of at least "
         f"{args.min_sample * 1e3:.0f} ms each; medians and best samples. Every value and "
         "gradient is first checked against the hand-derived one.")
-    parts = header[:2] + ["## Summary", "", summary(stats), ""] + header[2:]
+    parts = header[:2] + ["## Summary", "", summary(stats), "", "## Environment", ""] + header[2:]
     parts += [f"## Gradient of the spectral loss (n = {N})", "", table(stats, notes), ""]
     return "\n".join(parts)
 

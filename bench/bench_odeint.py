@@ -197,12 +197,12 @@ def main(argv=None):
     if memory:
         print("Peak memory (horizon {MEMORY_HORIZON})\n".format(MEMORY_HORIZON=MEMORY_HORIZON)
               + memory_table(memory) + "\n")
+    header = common.report_header("# ODE gradient benchmark results", command, args, load_start,
+                                  common.SHARED_MACHINE_NOTE,
+                                  f"- timing: round-robin, {args.samples} samples; RK4 loop with "
+                                  f"{steps} steps per output interval")
     text = "\n".join(
-        ["## Summary", "", summary(stats, memory), ""]
-        + common.report_header("# ODE gradient benchmark results", command, args, load_start,
-                               common.SHARED_MACHINE_NOTE,
-                               f"- timing: round-robin, {args.samples} samples; RK4 loop with "
-                               f"{steps} steps per output interval")
+        header[:2] + ["## Summary", "", summary(stats, memory), "", "## Environment", ""] + header[2:]
         + ["## Neural ODE gradient", "", f"State {STATE}, hidden {HIDDEN}, {TIMES} output times, "
            f"rtol = atol = {TOL}.", "", table(stats, notes), ""]
         + (["## Peak memory", "", f"Horizon {MEMORY_HORIZON}, {MEMORY_STEPS} RK4 steps per output "
