@@ -3,7 +3,7 @@
 import numpy as np
 
 import chainrule as cr
-from chainrule.core.reverse import ReverseTrace
+from chainrule.core.reverse import ReverseTrace, primitive_of, residuals_of
 
 rng = np.random.default_rng(2)
 
@@ -74,7 +74,7 @@ def test_tape_keeps_only_what_backward_needs():
     a = x @ W
     z = a + 1.0
     h = np.tanh(z)
-    by_name = {node[0].name: node[1] for node in trace.tape if node[0] is not None}
+    by_name = {primitive_of(node).name: residuals_of(node) for node in trace.tape if node[0] is not None}
     (mx, mw), _ = by_name["matmul"]
     assert mx is x._value and mw is W._value
     assert by_name["add"] == (None, None, None)

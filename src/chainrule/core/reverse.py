@@ -5,15 +5,18 @@ created, which is already a topological order. A node is a tuple
 `(prim, residuals, params, which, parents, shape, pull)`: the primitive,
 what its VJP needs (never a Jacobian), the positions of its traced
 arguments and the tape indices of their nodes, the shape of its output, and
-for an elementwise primitive with one traced argument the pullback of that
-argument alone (else None; the backward loop takes it without building
-argument lists, and `parents` is then that argument's tape index itself).
+for an elementwise primitive with one traced argument the int code of its
+pullback of that argument alone (else None). The backward loop takes that
+pullback, `_PULLS[code]`, without building argument lists; such a node is
+`(code, None, None, which, parent, shape, code, *residuals)`, with `parent`
+that argument's tape index itself (see `primitive_of` and `residuals_of`).
 A primitive with several outputs has their shapes as its shape, and an
 eighth entry: their dtypes (for the zero cotangent of an unused output).
 Inputs are nodes with no primitive. The backward pass is a loop from the last node to the
 first; no recursion, so chains of millions of operations differentiate.
 """
 
+import threading
 import weakref
 
 import numpy as np
@@ -116,10 +119,10 @@ class ReverseTrace(Trace):
                     return rec[1](b, a)
         vals, which, parents, outer = self._unbox(args)
         ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
-        pulls = prim.vjp_of
-        pull = pulls[which[0]] if pulls is not None and len(which) == 1 else None
         if not prim.differentiable:
             return ans
+        pulls = prim.vjp_of
+        code = _code(prim, pulls[which[0]]) if pulls is not None and len(which) == 1 else None
         tape = self.tape
         index = len(tape)
         if prim.multiple_results:
@@ -131,8 +134,10 @@ class ReverseTrace(Trace):
             shape = ans.shape
         except AttributeError:  # a Python scalar
             shape = ()
-        tape.append((prim, prim.save(vals, ans, params), params, which,
-                     parents if pull is None else parents[0], shape, pull))
+        if code is None:
+            tape.append((prim, prim.save(vals, ans, params), params, which, parents, shape, None))
+        else:
+            tape.append((code, None, None, which, parents[0], shape, code, *prim.save(vals, ans, params)))
         box = _new_box(ReverseBox)  # cheaper than calling __init__ on this hot path
         box._value = ans
         box._trace = self
@@ -160,16 +165,17 @@ class ReverseTrace(Trace):
             if g is None:
                 continue
             node = tape[k]
-            pull = node[6]
-            if pull is not None:
+            code = node[6]
+            if code is not None:
                 # one traced argument of an elementwise op: its pullback alone
+                pull = _PULLS[code]
                 cts[k] = None
                 if not keep_tape:
                     tape[k] = None
                 if pull is pass_through:
                     gi = g
                 else:
-                    gi = pull(g, node[1])
+                    gi = pull(g, node[7:])
                     if gi is None:
                         continue
                 ref = node[4]
@@ -219,6 +225,55 @@ class ReverseTrace(Trace):
 LIVE = weakref.WeakSet()
 _new_box = object.__new__
 
+# Nodes with a pullback alone name it (and their primitive) by an int code,
+# and hold their residuals themselves (no nested tuple, no params dict), so
+# that in scalar code they hold no object the garbage collector may track:
+# Python then untracks them at their first collection instead of promoting
+# them to the older generations, where every full collection would walk the
+# whole tape. (A nested residual tuple would be untracked after its node in
+# that collection, too late.) The primitives are the module-level
+# elementwise ones, so these lists stay short.
+_PRIMS = []
+_PULLS = []
+_CODES = {}
+_LOCK = threading.Lock()
+
+
+def _code(prim, pull):
+    """The int code of `pull`, a pullback of elementwise `prim`."""
+    if (prim, pull) not in _CODES:
+        with _LOCK:  # threads recording at once must not get one code for two
+            if (prim, pull) not in _CODES:
+                _PRIMS.append(prim)
+                _PULLS.append(pull)
+                _CODES[prim, pull] = len(_PULLS) - 1
+    return _CODES[prim, pull]
+
+
+def primitive_of(node):
+    """The primitive of a tape node (None for an input).
+
+    Example:
+        >>> trace = ReverseTrace()
+        >>> y = np.sin(trace.new_input(1.0))
+        >>> primitive_of(trace.tape[-1]).name
+        'sin'
+    """
+    prim = node[0]
+    return _PRIMS[prim] if type(prim) is int else prim
+
+
+def residuals_of(node):
+    """What a tape node keeps for its VJP.
+
+    Example:
+        >>> trace = ReverseTrace()
+        >>> y = np.sin(trace.new_input(1.0))
+        >>> residuals_of(trace.tape[-1])  # sin keeps its input
+        (1.0, None)
+    """
+    return node[7:] if type(node[0]) is int else node[1]
+
 
 def _recorders(prim):
     """Reverse mode's recording of elementwise `prim` (one or two arguments)
@@ -241,6 +296,8 @@ def _recorder(prim, position, saver):
     unary = len(saver.keep) == 2
     kx, ky, ka = (saver.keep[0], False, saver.keep[1]) if unary else saver.keep
     which = (position,)
+    pull0 = prim.vjp_of[position]
+    code0 = _code(prim, pull0)
 
     def record(box, other):
         v = box._value
@@ -249,12 +306,6 @@ def _recorder(prim, position, saver):
             ans = bind(prim, x) if unary else bind(prim, x, y)
         else:
             ans = prim.impl(x) if unary else prim.impl(x, y)
-        if prim.save is not saver:
-            res = prim.save((x,) if unary else (x, y), ans, _NO_PARAMS)
-        elif unary:
-            res = (x if kx else None, ans if ka else None)
-        else:
-            res = (x if kx else None, y if ky else None, ans if ka else None)
         try:
             shape = ans.shape
         except AttributeError:  # a Python scalar
@@ -265,7 +316,17 @@ def _recorder(prim, position, saver):
         out._value = ans
         out._trace = trace
         out._node = len(tape)
-        tape.append((prim, res, _NO_PARAMS, which, box._node, shape, prim.vjp_of[position]))
+        pull = prim.vjp_of[position]
+        code = code0 if pull is pull0 else _code(prim, pull)
+        if prim.save is not saver:
+            tape.append((code, None, None, which, box._node, shape, code,
+                         *prim.save((x,) if unary else (x, y), ans, _NO_PARAMS)))
+        elif unary:
+            tape.append((code, None, None, which, box._node, shape, code,
+                         x if kx else None, ans if ka else None))
+        else:
+            tape.append((code, None, None, which, box._node, shape, code,
+                         x if kx else None, y if ky else None, ans if ka else None))
         return out
     return record
 
