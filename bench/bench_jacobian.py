@@ -355,7 +355,7 @@ def report(args, command, load_start, chains, chain_rows, sparse, hess):
     if chains:
         body += ["## Chains", "", common.markdown_table(
             ["chain", "plan", "contender", "median", "/ planned", "note"], chain_rows), ""]
-        for label, (plan, _, _) in chains.items():
+        for label, (plan, *_) in chains.items():
             body += [f"Plan for {label}:", "", "```", str(plan), "```", ""]
     if sparse:
         body += ["## Sparse PDE residual Jacobian", "", common.markdown_table(
