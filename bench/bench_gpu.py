@@ -183,7 +183,7 @@ def main(argv=None):
         f"CuPy {cupy.__version__}. {samples} round-robin samples per contender, "
         "device synchronised after each batch of calls; median and min..max per call.\n\n"
         f"Command: `{common.command_line(__file__)}`\n\n" + table + "\n")
-    print(f"wrote {target}")
+    print(f"wrote {common.shown_path(target)}")
     return 0
 
 

@@ -634,6 +634,18 @@ def results_path(path):
     return Path(folder) / Path(path).name if folder else Path(path)
 
 
+def shown_path(path):
+    """`path` as printed in logs: relative to the repository when inside it,
+    so a log names no folder of the machine that wrote it.
+
+    Example:
+        >>> shown_path(ROOT / "bench" / "results_x.md")
+        'bench/results_x.md'
+    """
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def write_results(args, path, text):
     """Write a results file unless this is a --quick run without --write
     (or $BENCH_WRITE_QUICK, which `make bench QUICK=1` sets)."""
@@ -641,7 +653,7 @@ def write_results(args, path, text):
         target = results_path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-        print(f"wrote {target}")
+        print(f"wrote {shown_path(target)}")
 
 
 SUMMARY_HEADERS = ["benchmark", "chainrule", "peers", "target", "met"]

@@ -162,7 +162,7 @@ def main(argv=None):
     target = folder / "RESULTS.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(results_text(list(scripts), folder, statuses, args))
-    print(f"wrote {target.relative_to(common.ROOT)}")
+    print(f"wrote {common.shown_path(target)}")
     failed = [n for n, (status, _) in statuses.items() if status != "ok"]
     if failed:
         print("failed: " + ", ".join(failed))
