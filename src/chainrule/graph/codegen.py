@@ -24,6 +24,9 @@ Example:
         return sum1
 """
 
+import builtins
+import itertools
+import linecache
 import math
 
 import numpy as np
@@ -301,3 +304,37 @@ class _Source:
 
     def __init__(self, text):
         self.text = text
+
+
+_counter = itertools.count()
+
+
+def strong_scalar(x):
+    """Python floats as float64 scalars, as they were traced (NumPy would
+    otherwise treat them as weakly typed and results could change dtype).
+
+    Example:
+        >>> type(strong_scalar(1.5)).__name__
+        'float64'
+    """
+    if type(x) is float:
+        return np.float64(x)
+    if type(x) is complex:
+        return np.complex128(x)
+    return x
+
+
+def define(source, namespace):
+    """Define the function in `source`; tracebacks show its lines.
+
+    Example:
+        >>> define("def twice(x): return 2 * x", {})(3)
+        6
+    """
+    filename = f"<chainrule.compile-{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    builtins.exec(builtins.compile(source, filename, "exec"), namespace)
+    fun_name = source.split("(", 1)[0][len("def "):]
+    fun = namespace[fun_name]
+    fun.__source__ = source
+    return fun

@@ -9,11 +9,8 @@ Example:
     (np.float64(5.0), array([2., 4.]))
 """
 
-import builtins
 import dataclasses
 import functools
-import itertools
-import linecache
 import time
 import warnings
 
@@ -24,12 +21,11 @@ from ..core.box import Box
 from ..core.errors import ArrayLibraryError
 from ..core.tree import tree_flatten, tree_unflatten
 from . import numba_backend
-from .codegen import generate, scalar_ok
+from .codegen import define, generate, scalar_ok, strong_scalar
 from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .passes import PIPELINE, optimize
 from .trace import ValueDependentError, is_traced_leaf, lazy_examples, trace
 
-_counter = itertools.count()
 
 
 MAX_VARIANTS = 8  # traced paths kept per signature before calls run eagerly
@@ -294,27 +290,27 @@ class _Program:
                 backend = "numpy"
         if backend == "numpy":
             if scalar:
-                self.run = _exec(*generate(self.graph, name, scalar=True, guards=self.guards))
-                self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
+                self.run = define(*generate(self.graph, name, scalar=True, guards=self.guards))
+                self.fallback = define(*generate(self.graph, name, guards=self.guards))
             else:
-                self.run = _exec(*generate(self.graph, name, guards=self.guards))
+                self.run = define(*generate(self.graph, name, guards=self.guards))
             self.source = self.run.__source__
         self.seconds = time.perf_counter() - start
 
     def _build_numba(self, name, native):
         if native:
             self.run = numba_backend.compile_scalar(self.graph, name, self.guards)
-            self.fallback = _exec(*generate(self.graph, name, guards=self.guards))
+            self.fallback = define(*generate(self.graph, name, guards=self.guards))
             self.source = self.run.__source__
             return
         fused = numba_backend.fuse(self.graph, keep=[g.var for g in self.guards])
-        self.run = _exec(*generate(fused, name, guards=self.guards))
+        self.run = define(*generate(fused, name, guards=self.guards))
         kernels = numba_backend.kernels_source(fused)
         self.source = (kernels + "\n" if kernels else "") + self.run.__source__
         self.graph = fused
 
     def __call__(self, leaves):
-        args = [_strong(x) for x, t in zip(leaves, self.traced) if t]
+        args = [strong_scalar(x) for x, t in zip(leaves, self.traced) if t]
         if self.fallback is None:
             out = self.run(*args)
         else:
@@ -324,24 +320,3 @@ class _Program:
                 # math raised where NumPy returns inf or nan: rerun on NumPy
                 out = self.fallback(*args)
         return tree_unflatten(self.out_tree, [out] if self.single else out)
-
-
-def _strong(x):
-    """Python floats as float64 scalars, as they were traced (NumPy would
-    otherwise treat them as weakly typed and results could change dtype)."""
-    if type(x) is float:
-        return np.float64(x)
-    if type(x) is complex:
-        return np.complex128(x)
-    return x
-
-
-def _exec(source, namespace):
-    """Define the function in `source`; tracebacks show its lines."""
-    filename = f"<chainrule.compile-{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    builtins.exec(builtins.compile(source, filename, "exec"), namespace)
-    fun_name = source.split("(", 1)[0][len("def "):]
-    fun = namespace[fun_name]
-    fun.__source__ = source
-    return fun

@@ -40,8 +40,8 @@ import numpy as np
 
 from ..core.box import Box
 from ..core.tree import tree_flatten, tree_unflatten
-from .codegen import generate
-from .compile import MAX_VARIANTS, _exec, _strong, static_signature
+from .codegen import define, generate, strong_scalar
+from .compile import MAX_VARIANTS, static_signature
 from .guards import GuardFailure, split_guard_outputs, with_guard_outputs
 from .ir import Eqn, Lit, Var, reads
 from .passes import PIPELINE, dce, plan_memory
@@ -240,17 +240,17 @@ class SplitProgram:
         self.guards = fguards + vguards
         self.nfixed = len(fixed.outputs) - sum(1 for kind, _ in self.layout if kind == "fixed")
         name = getattr(fun, "__name__", "staged")
-        self._fixed = _exec(*generate(fixed, f"{name}_fixed", guards=fguards))
-        self._vary = _exec(*generate(vary, f"{name}_varying", guards=vguards))
+        self._fixed = define(*generate(fixed, f"{name}_fixed", guards=fguards))
+        self._vary = define(*generate(vary, f"{name}_varying", guards=vguards))
         self.source = self._fixed.__source__ + "\n\n" + self._vary.__source__
 
     def fix(self, leaves):
-        args = [_strong(x) for x, t, m in zip(leaves, self.traced, self.mask) if t and not m]
+        args = [strong_scalar(x) for x, t, m in zip(leaves, self.traced, self.mask) if t and not m]
         out = self._fixed(*args)
         return [out] if len(self.fixed_graph.outputs) == 1 else list(out)
 
     def vary(self, state, leaves):
-        args = [_strong(x) for x, t, m in zip(leaves, self.traced, self.mask) if t and m]
+        args = [strong_scalar(x) for x, t, m in zip(leaves, self.traced, self.mask) if t and m]
         nfixed_outs = len(state) - self.nfixed
         out = self._vary(*args, *state[nfixed_outs:])
         out = [out] if len(self.varying_graph.outputs) == 1 else list(out)

@@ -556,7 +556,7 @@ def trace(fun, *example_args, guarded=False):
         if is_traced_leaf(leaf):
             var = Var(name, np.shape(leaf), np.result_type(leaf))
             inputs.append(var)
-            if guarded:  # as compiled programs receive it (see compile._strong)
+            if guarded:  # as compiled programs receive it (see codegen.strong_scalar)
                 t.concrete[var] = np.float64(leaf) if type(leaf) is float else leaf
             leaf = t.new_input(var)
         boxed.append(leaf)
