@@ -95,3 +95,11 @@ def test_building_an_array_from_traced_scalars_points_to_np_stack():
     with pytest.raises(cr.LeakError, match="np.stack"):
         cr.grad(lambda a: np.sum(np.array([a, 2 * a])))(1.0)
     assert cr.grad(lambda a: np.sum(np.stack([a, 2 * a]) ** 2))(1.0) == pytest.approx(10.0)
+
+
+def test_np_full_of_a_traced_value_names_np_full_and_its_traced_spelling():
+    # np.full converts its fill value before NumPy dispatches, so it cannot be
+    # traced; the error says where it happened and what to write instead
+    with pytest.raises(cr.LeakError, match=r"inside np\.full.*np\.zeros\(shape\) \+ x"):
+        cr.grad(lambda x: np.sum(np.full((3,), x)))(1.0)
+    assert cr.grad(lambda x: np.sum(np.zeros((3,)) + x))(1.0) == 3.0

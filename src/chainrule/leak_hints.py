@@ -3,7 +3,9 @@
 When SciPy code calls `np.asarray` on a traced value, the LeakError names
 the SciPy function the user called (the outermost SciPy frame on the stack,
 by its public name) and, when `chainrule.scipy.<module>` defines a function
-of the same name, that one.
+of the same name, that one. A few NumPy functions written in Python convert
+an argument before NumPy dispatches on it (`np.full(shape, x)`); the error
+names those too, with the traced-value spelling of the same thing.
 
 Example:
     >>> public_name("scipy.special._logsumexp", "logsumexp")
@@ -14,6 +16,12 @@ Example:
 
 import importlib
 import sys
+
+# NumPy functions that convert an argument without dispatching to chainrule,
+# and how to write the same thing on a traced value
+NUMPY_ALTERNATIVES = {
+    "full": "np.zeros(shape) + x (or np.broadcast_to(x, shape) for a read-only view)",
+}
 
 
 def public_name(module, function):
@@ -48,9 +56,28 @@ def _wrapped(local_values):
     return None
 
 
+def _numpy_caller(frame):
+    """The sentence for a NumPy function of NUMPY_ALTERNATIVES on the stack, or ''."""
+    while frame is not None:
+        name = frame.f_code.co_name
+        if frame.f_globals.get("__name__", "").startswith("numpy.") and name in NUMPY_ALTERNATIVES:
+            return (f" The conversion happened inside np.{name}, which converts its fill value "
+                    f"before NumPy dispatches to chainrule. Write {NUMPY_ALTERNATIVES[name]} instead.")
+        frame = frame.f_back
+    return ""
+
+
 def foreign_caller():
-    """A sentence naming the SciPy function on the stack (and what to use), or ''."""
+    """A sentence naming the SciPy or NumPy function on the stack (and what to use), or ''.
+
+    Example:
+        >>> foreign_caller()  # called from no such function
+        ''
+    """
     frame = sys._getframe(1)
+    numpy_sentence = _numpy_caller(frame)
+    if numpy_sentence:
+        return numpy_sentence
     outermost = None
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
