@@ -387,13 +387,14 @@ def unbroadcast(g, shape):
         array([2., 2., 2.])
     """
     gshape = _shape(g)
-    lead = len(gshape) - len(shape)
-    if lead > 0:
-        g = np.sum(g, axis=tuple(range(lead)))
-        gshape = gshape[lead:]
-    axes = tuple(i for i, (n, m) in enumerate(zip(shape, gshape)) if n == 1 and m != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    if lead < 0:
-        g = np.broadcast_to(g, shape)
-    return g
+    lead = len(gshape) - len(shape)  # shapes align at their last axes
+    kept = tuple(i + lead for i, n in enumerate(shape)
+                 if n == 1 and i + lead >= 0 and gshape[i + lead] != 1)
+    axes = tuple(range(lead)) + kept
+    if axes:  # one reduction; a plain array skips np.sum's Python wrapper
+        g = (np.add.reduce(g, axes, None, None, bool(kept)) if type(g) is np.ndarray
+             else np.sum(g, axis=axes, keepdims=bool(kept)))
+    if lead < 0:  # fewer axes than the value: broadcast up
+        return np.broadcast_to(g, shape)
+    return np.reshape(g, shape) if kept and lead else g  # drop kept leading axes
+
