@@ -21,6 +21,7 @@ from ..core.primitive import Primitive, UFUNC_METHODS, implements, linear
 from ..arraylibs import foreign, zeros
 from .indexing import pass_through
 from .shape import along, ndim_of, normalize_axes
+from ..core.trace import bind  # (after .shape, which loads the core in order)
 
 
 def _sum_transpose(g, shapes, params, which):
@@ -78,7 +79,8 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
         a = a.astype(dtype)
     axes = normalize_axes(axis, ndim_of(a))
     keepdims = bool(keepdims) and keepdims is not np._NoValue
-    result = sum_p(a, axis=axes, keepdims=keepdims) if axes or keepdims else a
+    # bind(sum_p, ...) is sum_p(...) without the import in Primitive.__call__
+    result = bind(sum_p, a, axis=axes, keepdims=keepdims) if axes or keepdims else a
     if _given(initial) and not (np.ndim(initial) == 0 and initial == 0):
         result = result + initial
     return result
@@ -177,7 +179,7 @@ amax_p = Primitive(
 
 
 def _max(a, axes, keepdims):
-    return amax_p(a, axis=axes, keepdims=keepdims)
+    return bind(amax_p, a, axis=axes, keepdims=keepdims)
 
 
 def _min(a, axes, keepdims):
