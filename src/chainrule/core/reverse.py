@@ -159,7 +159,8 @@ class ReverseTrace(Trace):
             if ct is None:
                 continue
             _accumulate(cts, tape, out._node, ct)
-            start = max(start, _index(out._node))
+            ref = out._node
+            start = max(start, ref if type(ref) is int else ref[0])
         for k in range(start, -1, -1):
             g = cts[k]
             if g is None:
@@ -202,7 +203,8 @@ class ReverseTrace(Trace):
                 # a missing cotangent is zero, in its output's (floating) dtype
                 g = [zeros(s, dt, like) if gi is None else gi
                      for gi, s, dt in zip(g, shape, node[7])]
-            gis = prim.vjp(g, res, params, which)
+            pulls = prim.vjp_of  # an elementwise primitive's pullbacks, one by one, are its vjp
+            gis = prim.vjp(g, res, params, which) if pulls is None else [pulls[i](g, res) for i in which]
             for ref, gi in zip(parents, gis):
                 if gi is None:
                     continue
@@ -349,10 +351,6 @@ for _name, (_prim, _reflected) in _OPERATORS.items():
     if _recorders(_prim):  # the differentiable ones
         setattr(ReverseBox, _name, _direct_operator(_name, _prim, 0))
         setattr(ReverseBox, _reflected, _direct_operator(_reflected, _prim, 1))
-
-
-def _index(ref):
-    return ref if type(ref) is int else ref[0]
 
 
 def _accumulate(cts, tape, ref, g):
