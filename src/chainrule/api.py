@@ -18,11 +18,20 @@ from .core.tree import tree_flatten, tree_unflatten
 # --------------------------------------------------------------------------
 # helpers shared by the transformations
 
-def _check_differentiable(value, where):
-    dtype = np.result_type(raw(value))
+def _dtype(x):
+    """np.result_type(x), read from x's dtype where it has a NumPy one
+    (np.result_type takes microseconds on a NumPy scalar)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if isinstance(dtype, np.dtype) else np.result_type(x)
+
+
+def _check_differentiable(value, where, *format_args):
+    """A NonDifferentiableInputError unless value is floating or complex;
+    `where` (formatted with format_args only then) names it."""
+    dtype = _dtype(raw(value))
     if dtype.kind not in "fc":
         raise NonDifferentiableInputError(
-            f"{where} has dtype {dtype}; only floating-point (or complex) values "
+            f"{where.format(*format_args)} has dtype {dtype}; only floating-point (or complex) values "
             "can be differentiated. Pass it as floats (e.g. x.astype(float)) or "
             "leave it out of argnums."
         )
@@ -58,7 +67,7 @@ def _reverse_call(fun, args, argnums, kwargs):
             raise TypeError(f"argnums names argument {n} but fun got {len(args)} positional arguments")
         leaves, spec = tree_flatten(args[n])
         for k, leaf in enumerate(leaves):
-            _check_differentiable(leaf, f"argument {n}" + (f" (leaf {k})" if spec is not None else ""))
+            _check_differentiable(leaf, "argument {} (leaf {})" if spec is not None else "argument {}", n, k)
         boxes = [trace.new_input(leaf) for leaf in leaves]
         # the tape nodes of the inputs, captured now: fun may update its
         # arguments in place, which rebinds the boxes it was given
@@ -97,7 +106,7 @@ def _real_if_real(ct, leaf):
     """The cotangent of an input has the input's dtype: the real part for a
     real input (where complex constants made intermediate values complex,
     the real part is the derivative), float32 for float32."""
-    ct_dtype, dtype = np.result_type(raw(ct)), np.result_type(raw(leaf))
+    ct_dtype, dtype = _dtype(raw(ct)), _dtype(raw(leaf))
     if ct_dtype == dtype:
         return ct
     if ct_dtype.kind == "c" and dtype.kind != "c":
@@ -109,7 +118,7 @@ def _require_numeric(leaves):
     """A TypeError for an output that is not a number or an array (None, an
     object array): its derivative would silently come back as zero."""
     for leaf in leaves:
-        if leaf is None or np.result_type(raw(leaf)) == object:
+        if leaf is None or _dtype(raw(leaf)) == object:
             raise TypeError(
                 f"fun returned {leaf!r}, which is not a number or a numeric array, so it "
                 "has no derivative. (np.bmat, for one, returns None for anything but an "
@@ -120,7 +129,7 @@ def _output_cotangent(value, holomorphic):
     """The cotangent 1 that grad seeds the output with; a TypeError (as JAX
     and autograd) for an output whose gradient is not a real number."""
     _require_numeric([value])
-    dtype = np.result_type(value)
+    dtype = _dtype(value)
     if dtype.kind == "c" and not holomorphic and not getattr(value, "_complex_step", False):
         raise TypeError(
             f"grad needs a real-valued output, but fun returned {dtype}. For a holomorphic "
@@ -175,7 +184,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
                 f"{len(out)} items. If the items after the first are auxiliary data (logs, "
                 "state), pass has_aux=True: fun returns (value, aux) and grad gives "
                 "(gradient, aux).")
-        shape = np.shape(out)
+        shape = out.shape if isinstance(out, Box) else np.shape(out)
         if shape != ():
             raise NonScalarOutputError(
                 f"grad needs a scalar output, but fun returned shape {shape}; "

@@ -159,7 +159,8 @@ class ReverseTrace(Trace):
             if ct is None:
                 continue
             _accumulate(cts, tape, out._node, ct)
-            start = max(start, _index(out._node))
+            ref = out._node
+            start = max(start, ref if type(ref) is int else ref[0])
         for k in range(start, -1, -1):
             g = cts[k]
             if g is None:
@@ -202,7 +203,8 @@ class ReverseTrace(Trace):
                 # a missing cotangent is zero, in its output's (floating) dtype
                 g = [zeros(s, dt, like) if gi is None else gi
                      for gi, s, dt in zip(g, shape, node[7])]
-            gis = prim.vjp(g, res, params, which)
+            pulls = prim.vjp_of  # an elementwise primitive's pullbacks, one by one, are its vjp
+            gis = prim.vjp(g, res, params, which) if pulls is None else [pulls[i](g, res) for i in which]
             for ref, gi in zip(parents, gis):
                 if gi is None:
                     continue
@@ -351,10 +353,6 @@ for _name, (_prim, _reflected) in _OPERATORS.items():
         setattr(ReverseBox, _reflected, _direct_operator(_reflected, _prim, 1))
 
 
-def _index(ref):
-    return ref if type(ref) is int else ref[0]
-
-
 def _accumulate(cts, tape, ref, g):
     """Add cotangent g into the slot of node `ref`, reduced to its shape."""
     if type(ref) is int:
@@ -387,13 +385,14 @@ def unbroadcast(g, shape):
         array([2., 2., 2.])
     """
     gshape = _shape(g)
-    lead = len(gshape) - len(shape)
-    if lead > 0:
-        g = np.sum(g, axis=tuple(range(lead)))
-        gshape = gshape[lead:]
-    axes = tuple(i for i, (n, m) in enumerate(zip(shape, gshape)) if n == 1 and m != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    if lead < 0:
-        g = np.broadcast_to(g, shape)
-    return g
+    lead = len(gshape) - len(shape)  # shapes align at their last axes
+    kept = tuple(i + lead for i, n in enumerate(shape)
+                 if n == 1 and i + lead >= 0 and gshape[i + lead] != 1)
+    axes = tuple(range(lead)) + kept
+    if axes:  # one reduction; a plain array skips np.sum's Python wrapper
+        g = (np.add.reduce(g, axes, None, None, bool(kept)) if type(g) is np.ndarray
+             else np.sum(g, axis=axes, keepdims=bool(kept)))
+    if lead < 0:  # fewer axes than the value: broadcast up
+        return np.broadcast_to(g, shape)
+    return np.reshape(g, shape) if kept and lead else g  # drop kept leading axes
+

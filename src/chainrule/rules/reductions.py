@@ -20,19 +20,31 @@ from ..core.errors import MutationError, UnsupportedOptionError
 from ..core.primitive import Primitive, UFUNC_METHODS, implements, linear
 from ..arraylibs import foreign, zeros
 from .indexing import pass_through
-from .shape import along, normalize_axes
+from .shape import along, ndim_of, normalize_axes
+from ..core.trace import bind  # (after .shape, which loads the core in order)
 
 
 def _sum_transpose(g, shapes, params, which):
-    shape = shapes[0]
-    if not params["keepdims"]:
-        g = np.expand_dims(g, params["axis"])
+    shape, axis = shapes[0], params["axis"]
+    if not params["keepdims"] and axis != tuple(range(len(axis))):
+        # put the summed axes back as 1s (leading ones broadcast as they are)
+        g = np.reshape(g, tuple(1 if i in axis else n for i, n in enumerate(shape)))
     return (np.broadcast_to(g, shape),)
 
 
-sum_p = linear(
-    "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-    _sum_transpose)
+def _reduction(ufunc, numpy_function):
+    """`numpy_function(x, axis=, keepdims=)` (np.sum, np.max), calling
+    `ufunc.reduce` directly on a NumPy array, as that function itself does
+    after its Python wrapper; other array types get the function."""
+    def reduce(x, axis, keepdims):
+        if type(x) is np.ndarray:
+            return ufunc.reduce(x, axis, None, None, keepdims)
+        return numpy_function(x, axis=axis, keepdims=keepdims)
+    return reduce
+
+
+_sum_impl = _reduction(np.add, np.sum)
+sum_p = linear("sum", _sum_impl, _sum_transpose)
 
 
 def _check_plain(name, out=None, where=True):
@@ -65,9 +77,10 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
     _check_plain("sum", out)
     if dtype is not None:
         a = a.astype(dtype)
-    axes = normalize_axes(axis, np.ndim(a))
+    axes = normalize_axes(axis, ndim_of(a))
     keepdims = bool(keepdims) and keepdims is not np._NoValue
-    result = sum_p(a, axis=axes, keepdims=keepdims) if axes or keepdims else a
+    # bind(sum_p, ...) is sum_p(...) without the import in Primitive.__call__
+    result = bind(sum_p, a, axis=axes, keepdims=keepdims) if axes or keepdims else a
     if _given(initial) and not (np.ndim(initial) == 0 and initial == 0):
         result = result + initial
     return result
@@ -141,7 +154,8 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoV
 def _max_weights(x, ans, axis, keepdims):
     """1/k at each of the k entries equal to the maximum, 0 elsewhere."""
     hit = x == (ans if keepdims else np.expand_dims(ans, axis))
-    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(np.result_type(x))
+    weights, dtype = hit / _sum_impl(hit, axis, True), np.result_type(x)
+    return weights if weights.dtype == dtype else weights.astype(dtype)
 
 
 def _amax_jvp(tangents, args, ans, params):
@@ -160,12 +174,12 @@ def _amax_vjp(g, res, params, which):
 
 
 amax_p = Primitive(
-    "amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    "amax", _reduction(np.maximum, np.max),
     jvp=_amax_jvp, vjp=_amax_vjp)
 
 
 def _max(a, axes, keepdims):
-    return amax_p(a, axis=axes, keepdims=keepdims)
+    return bind(amax_p, a, axis=axes, keepdims=keepdims)
 
 
 def _min(a, axes, keepdims):
@@ -175,7 +189,7 @@ def _min(a, axes, keepdims):
 def _extremum(name, reduce_axes, combine):
     def reduce(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
         _check_plain(name, out, where)
-        axes = normalize_axes(axis, np.ndim(a))
+        axes = normalize_axes(axis, ndim_of(a))
         keepdims = bool(keepdims) and keepdims is not np._NoValue
         if _given(initial) and _count(a, axes) == 0:
             out_shape = np.sum(np.zeros(np.shape(a)), axis=axes, keepdims=keepdims).shape

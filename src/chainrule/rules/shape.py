@@ -42,6 +42,18 @@ def normalize_axes(axis, ndim):
     return tuple(axes)
 
 
+def ndim_of(a):
+    """np.ndim(a), read from the attribute when `a` has one: a traced value's
+    costs no trip through NumPy's function dispatch.
+
+    Example:
+        >>> ndim_of(np.ones((2, 3))), ndim_of([1.0, 2.0])
+        (2, 1)
+    """
+    ndim = getattr(a, "ndim", None)
+    return np.ndim(a) if ndim is None else ndim
+
+
 def along(axis, index):
     """An index tuple applying `index` (a slice or array) on `axis` only.
 
