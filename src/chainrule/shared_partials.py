@@ -28,40 +28,50 @@ Example:
 import numpy as np
 
 from .core.forward import DualBox, DualTrace
-from .core.primitive import _on_library_of, elementwise
+from .core.primitive import _on_library_of, elementwise, pass_through
 from .core.reverse import ReverseBox, _PULLS, _code
 from .core.trace import Box, bind
 
 
-def _times_codes():
+def _pullback_codes():
     """The code objects of the pullbacks `elementwise` builds from a partial
-    (`t * partial(...)`), for each way a partial can take its arguments."""
+    (`t * partial(...)`, for each way a partial can take its arguments; the
+    identity's `t * x`) and from the constant -1 (`-t`), and of its jvp."""
     probes = (lambda: 2.0, lambda x: 2 * x, lambda x, y: x * y, lambda x, y, z: x * y * z)
-    codes = set()
+    times = set()
     for p in probes:
         n = p.__code__.co_argcount
         prim = elementwise("probe", np.add, *([p] * max(n, 1)), register=False)
-        codes.add(prim.vjp_of[0].__code__)
-    return codes, prim.jvp.__code__
+        times.add(prim.vjp_of[0].__code__)
+    identity = elementwise("probe", np.add, lambda x: x, register=False).vjp_of[0].__code__
+    minus = elementwise("probe", np.add, -1, register=False).vjp_of[0].__code__
+    return times, identity, minus, prim.jvp.__code__
 
 
-_TIMES, _ELEMENTWISE_JVP = _times_codes()
+_TIMES, _IDENTITY, _MINUS, _ELEMENTWISE_JVP = _pullback_codes()
 
 
 def _partials(prim):
-    """Per argument of `prim`, `(partial, positions in (*args, ans))` where its
-    pullback is `g * partial(...)` and its jvp the one `elementwise` built, else
-    None (rules may replace them: absolute, for one, has rules of its own for
-    complex input); None for a primitive that is not elementwise."""
+    """Per argument of `prim`, how its jvp multiplies a tangent t, if its jvp
+    is the one `elementwise` built and its pullback the matching `g * partial`
+    (rules may replace them: absolute, for one, has rules of its own for
+    complex input): `(partial, positions in (*args, ans))` for t * partial,
+    1 for t itself, -1 for -t; else None. None for a primitive that is not
+    elementwise."""
     partials = getattr(prim, "partials", None)
     if partials is None or prim.jvp.__code__ is not _ELEMENTWISE_JVP:
         return None
     out = []
     for p, pull in zip(partials, prim.vjp_of):
-        if (callable(p) and pull.__code__ in _TIMES
-                and any(c.cell_contents is p for c in pull.__closure__ or ())):
+        code = getattr(pull, "__code__", None)
+        if callable(p) and (code is _IDENTITY or (code in _TIMES and any(
+                c.cell_contents is p for c in pull.__closure__ or ()))):
             names = p.__code__.co_varnames[:p.__code__.co_argcount]
             out.append((p, tuple(len(partials) if a == "ans" else "xyzw".index(a) for a in names)))
+        elif not callable(p) and p == 1 and pull is pass_through:
+            out.append(1)
+        elif not callable(p) and p == -1 and code is _MINUS:
+            out.append(-1)
         else:
             out.append(None)
     return tuple(out)
@@ -69,6 +79,13 @@ def _partials(prim):
 
 # prim -> (its jvp, its vjp_of, _partials(prim)): recomputed if a rule replaces them
 _SHARING = {}
+
+
+def _shape(x):
+    """x's shape, read from the box itself where x is one (np.shape would
+    dispatch through the box's __array_function__)."""
+    shape = getattr(x, "shape", None)
+    return np.shape(x) if shape is None else shape
 
 
 def _times_saved(g, res):
@@ -123,14 +140,19 @@ class SharingTrace(DualTrace):
             tangents[position] = t
             t = prim.jvp(tangents, vals, ans, {})
             return ans if t is None else DualBox(ans, t, self)
+        if shared == 1 or shared == -1:  # a constant partial: nothing to share
+            tangent = t if shared == 1 else -t
+            if _shape(tangent) != _shape(ans):
+                tangent = np.broadcast_to(_on_library_of(ans, tangent), _shape(ans))
+            return DualBox(ans, tangent, self)
         node = tape[-1]
         p, idx = shared
         res = (*vals, ans)
         partial = p(*[res[k] for k in idx])
         # exactly the tangent elementwise's jvp gives: t * partial, broadcast
         tangent = t * partial
-        if np.shape(tangent) != np.shape(ans):
-            tangent = np.broadcast_to(_on_library_of(ans, tangent), np.shape(ans))
+        if _shape(tangent) != _shape(ans):
+            tangent = np.broadcast_to(_on_library_of(ans, tangent), _shape(ans))
         if (type(partial) is ReverseBox and partial._trace is self.below and type(node[0]) is int
                 and node[3] == (position,) and _PULLS[node[6]] is prim.vjp_of[position]):
             code = _code(prim, _times_saved)
