@@ -10,6 +10,7 @@ from .core.errors import NonDifferentiableInputError, NonScalarOutputError
 from .core.forward import DualBox, DualTrace
 from .arraylibs import asarray, foreign
 from .mutation import surface_leak
+from .shared_partials import SharingTrace
 from .core.reverse import ReverseBox, ReverseTrace
 from .core.trace import Box, raw
 from .core.tree import tree_flatten, tree_unflatten
@@ -306,10 +307,14 @@ def jvp(fun, primals, tangents):
         >>> jvp(np.sin, (np.zeros(2),), (np.array([2.0, 3.0]),))
         (array([0., 0.]), array([2., 3.]))
     """
+    return _jvp(fun, primals, tangents, DualTrace())
+
+
+def _jvp(fun, primals, tangents, trace):
+    """jvp, on forward trace `trace`."""
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError("jvp needs as many tangents as primals")
-    trace = DualTrace()
     args = []
     for n, (p, t) in enumerate(zip(primals, tangents)):
         p_leaves, spec = tree_flatten(p)
@@ -379,7 +384,8 @@ def hvp(fun, primals, tangents, argnums=None):
         # MLP in bench/bench_forward.py: 3 large matrix products instead of
         # 4, as in the hand-written hvp), so it measured faster
         def directional(*xs):
-            return jvp(lambda *ys: fun(*with_selected(ys)), xs, tangents)[1]
+            below = next(x for leaf in xs for x in tree_flatten(leaf)[0])._trace
+            return _jvp(lambda *ys: fun(*with_selected(ys)), xs, tangents, SharingTrace(below))[1]
         hv = grad(directional, argnums=tuple(range(len(nums))))(*selected)
     else:  # complex primals: forward over reverse keeps the JAX convention
         g = grad(fun, argnums=nums)
