@@ -35,18 +35,17 @@ class DualTrace(Trace):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        vals = list(args)
-        tangents = [None] * len(args)
-        outer = False
-        for i, a in enumerate(args):
+        vals, tangents, outer = [], [], False
+        for a in args:
+            t = None
             if isinstance(a, Box):
                 if a._trace is self:
-                    v = vals[i] = a._value
-                    tangents[i] = a._tangent
-                    if isinstance(v, Box):
-                        outer = True
+                    a, t = a._value, a._tangent
+                    outer = outer or isinstance(a, Box)
                 else:
                     outer = True
+            vals.append(a)
+            tangents.append(t)
         ans = bind(prim, *vals, **params) if outer else prim.impl(*vals, **params)
         if not prim.differentiable:
             return ans
@@ -54,6 +53,4 @@ class DualTrace(Trace):
         if prim.multiple_results:
             t = t if t is not None else [None] * len(ans)
             return rebuild(ans, (a if ta is None else DualBox(a, ta, self) for a, ta in zip(ans, t)))
-        if t is None:
-            return ans
-        return DualBox(ans, t, self)
+        return ans if t is None else DualBox(ans, t, self)

@@ -26,6 +26,10 @@ Example:
 import numpy as np
 
 PRIMITIVES = {}  # name -> Primitive: every primitive, for coverage tests and graphs
+# chainrule.core.trace.bind, which trace.py sets here when it loads (it cannot be
+# imported here, trace needing the box and the box this module; a function-level
+# import would cost microseconds on every call of a primitive from a rule)
+bind = None
 
 
 class Primitive:
@@ -60,7 +64,6 @@ class Primitive:
         return self.name
 
     def __call__(self, *args, **params):
-        from .trace import bind
         return bind(self, *args, **params)
 
 

@@ -73,3 +73,6 @@ def raw(x):
 
 
 from .box import Box  # noqa: E402  (Box needs bind; bind needs Box)
+from . import primitive  # noqa: E402
+
+primitive.bind = bind
