@@ -211,9 +211,9 @@ def linear(name, impl, transpose, nlinear=1, register=True):
         ts = tangents[:nlinear]
         if all(t is None for t in ts):
             return None
-        from ..arraylibs import zeros  # here: arraylibs needs the core loaded
-        ts = [zeros(np.shape(a), float_dtype(a), like=a) if t is None else t
-              for t, a in zip(ts, args)]
+        if any(t is None for t in ts):  # (imported here: arraylibs needs the core loaded)
+            from ..arraylibs import zeros
+            ts = [zeros(np.shape(a), float_dtype(a), like=a) if t is None else t for t, a in zip(ts, args)]
         # bind, not impl: tangents may be boxes of other levels (batched, nested)
         return prim(*ts, *args[nlinear:], **params)
 
