@@ -22,7 +22,7 @@ bench_reverse.py). Libraries that are not installed are skipped. The
 chainrule measured is this checkout's (src/).
 
     python bench/bench_graph.py --threads 1    # full run, writes bench/results_graph.md
-    python bench/bench_graph.py --quick        # fewer samples, no numba backend, prints only
+    python bench/bench_graph.py --quick        # fewer samples, a 100-step loop, prints only
 """
 
 import os
@@ -35,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
+import bench_reverse  # noqa: E402  (LOOP_STEPS, LOOP_OPS read where used: --quick shortens the loop)
 import common  # noqa: E402
 from bench_reverse import (  # noqa: E402  (the same functions, data, hand-written code and peers)
-    DEEP_BATCH, DEEP_LAYERS, DEEP_WIDTH, LOOP_OPS, LOOP_STEPS, check_agreement, deep_data,
+    DEEP_BATCH, DEEP_LAYERS, DEEP_WIDTH, check_agreement, deep_data,
     deep_handwritten, deep_loss, jax_args, loop, loop_handwritten, mlp_data, mlp_handwritten,
     mlp_log_p, mlp_loss, peer_contenders)
 
@@ -71,9 +72,8 @@ def mlp_loss_labels(xp):
 # --------------------------------------------------------------------------
 # one callable per contender; peers missing from the machine are left out
 
-def contenders(kind, data, quick=False):
-    """name -> no-argument callable returning (value, gradient); with quick,
-    without the numba backend (numba compiles for seconds to a minute)."""
+def contenders(kind, data):
+    """name -> no-argument callable returning (value, gradient)."""
     import chainrule as cr
     out = {}
     if kind == "mlp":
@@ -93,7 +93,7 @@ def contenders(kind, data, quick=False):
         out[HAND] = lambda: loop_handwritten(x0)
         out[COMPILED] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numpy"): f(x0)
         out[EAGER] = lambda f=cr.value_and_grad(loop(np)): f(x0)
-        if common.module_available("numba") and not quick:
+        if common.module_available("numba"):
             out[NUMBA] = lambda f=cr.compile(cr.value_and_grad(loop(np)), backend="numba"): f(x0)
     for name, fn in peer_contenders(kind, data, jax_eager=False).items():
         out["PyTorch (eager)" if name == "PyTorch" else name] = fn
@@ -103,7 +103,7 @@ def contenders(kind, data, quick=False):
 def timed(kind, data, args):
     """name -> Samples (seconds per call), and name -> note (first-call
     time: compiles for chainrule compiled and JAX jit; or why it failed)."""
-    fns = contenders(kind, data, quick=args.quick)
+    fns = contenders(kind, data)
     _, seconds, notes = common.first_calls(fns, HAND)
     for name, s in seconds.items():
         if name.startswith(COMPILED) or name == "JAX (jit)":
@@ -160,7 +160,7 @@ def compile_times(repeats, quick=False):
         split = {k: common.median([p[0][k] for p in phases]) for k in phases[0][0]}
         out[f"chainrule, {case}"] = {"first in process": firsts[0], "median": common.median(firsts[1:]),
                                      "best": min(firsts[1:]), "phases": split, "eqns": phases[0][1]}
-        if common.module_available("numba") and not quick:  # one compile: seconds each
+        if common.module_available("numba"):  # one compile: seconds each
             f = cr.compile(cr.value_and_grad(make(np)), backend="numba")
             start = time.perf_counter()
             f(*args)
@@ -266,7 +266,7 @@ def summary_rows(mlp, loop_res, comp, mem):
         cell = common.ratio_spread(times[COMPILED], times[HAND])
         if key == "loop":
             cell += ", " + common.spread(times[COMPILED], unit=lambda v: f"{v:.3g} us",
-                                         scale=1e6 / LOOP_OPS) + " per op"
+                                         scale=1e6 / bench_reverse.LOOP_OPS) + " per op"
         rows.append([f"compiled {label}", cell, common.peers_text(times, HAND, others),
                      f"at most {TARGETS[key]}x",
                      common.met(paired, TARGETS[key], common.any_disturbed(times[COMPILED], times[HAND]))])
@@ -275,7 +275,8 @@ def summary_rows(mlp, loop_res, comp, mem):
         r = common.paired_ratio(times[NUMBA], times["JAX (jit)"])
         rows.append(["numba backend: scalar loop gradient / JAX jit",
                      common.ratio_spread(times[NUMBA], times["JAX (jit)"]) + ", " + common.spread(
-                         times[NUMBA], unit=lambda v: f"{v:.3g} us", scale=1e6 / LOOP_OPS) + " per op",
+                         times[NUMBA], unit=lambda v: f"{v:.3g} us",
+                         scale=1e6 / bench_reverse.LOOP_OPS) + " per op",
                      f"NumPy backend {common.paired_ratio(times[COMPILED], times['JAX (jit)']):.2f}x",
                      f"at most {NUMBA_TARGETS['loop_vs_jax']}x",
                      common.met(r, NUMBA_TARGETS["loop_vs_jax"], common.any_disturbed(times[NUMBA]))])
@@ -330,10 +331,11 @@ def report(args, command, mlp, loop_res, comp, mem, load_start):
                   "unless it says integer labels.", "", time_table(*mlp), ""]
     if loop_res:
         parts += ["## Scalar loop: per-op cost", "",
-                  f"Gradient of {LOOP_STEPS} steps of `x = np.sin(x) * 1.0001 + 0.1` "
-                  f"({LOOP_OPS} primitive operations) at x = 0.5; the compiled graph is all "
+                  f"Gradient of {bench_reverse.LOOP_STEPS} steps of `x = np.sin(x) * 1.0001 + 0.1` "
+                  f"({bench_reverse.LOOP_OPS} primitive operations) at x = 0.5; the compiled graph is "
+                  "all "
                   "0-d float64, so it runs on Python floats and `math`.", "",
-                  time_table(*loop_res, per_op=LOOP_OPS), ""]
+                  time_table(*loop_res, per_op=bench_reverse.LOOP_OPS), ""]
     if comp:
         parts += ["## Compile time", "",
                   "Wall time of the first call of a fresh `cr.compile(cr.value_and_grad(f))` "
@@ -367,6 +369,8 @@ def main(argv=None):
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
     args.compiles = 1 if args.quick else 7
+    if args.quick:  # numba and JAX jit compile the 1000-step loop for 20 s and 4 s
+        bench_reverse.set_loop_steps(bench_reverse.QUICK_LOOP_STEPS)
     which = args.only or ["mlp", "loop", "compile", "memory"]
     load_start = os.getloadavg()
     mlp = loop_res = comp = mem = None
@@ -378,7 +382,8 @@ def main(argv=None):
         print("MNIST MLP, loss and gradient\n" + time_table(*mlp) + "\n", flush=True)
     if "loop" in which:
         loop_res = timed("loop", 0.5, args)
-        print("Scalar loop, gradient\n" + time_table(*loop_res, per_op=LOOP_OPS) + "\n", flush=True)
+        print("Scalar loop, gradient\n" + time_table(*loop_res, per_op=bench_reverse.LOOP_OPS) + "\n",
+              flush=True)
     if "memory" in which:
         contenders_ = MEMORY_CONTENDERS[:2] if args.quick else MEMORY_CONTENDERS  # quick: smoke test
         mem = common.in_fresh_processes(__file__, [n for n in contenders_ if common.available(

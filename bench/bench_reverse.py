@@ -14,7 +14,7 @@ Ratios are to the hand-written NumPy version. Libraries that are not
 installed are skipped. The chainrule measured is this checkout's (src/).
 
     python bench/bench_reverse.py            # full run, writes bench/results_reverse.md
-    python bench/bench_reverse.py --quick    # fewer samples, prints only
+    python bench/bench_reverse.py --quick    # fewer samples, a 100-step loop, prints only
 """
 
 import os
@@ -32,6 +32,14 @@ RESULTS = Path(__file__).resolve().parent / "results_reverse.md"
 TARGETS = {"mlp": 1.1, "loop_us": 1.0, "memory": 1.05}
 STRETCH_LOOP_US = 0.8
 LOOP_STEPS, LOOP_OPS = 1000, 3000
+QUICK_LOOP_STEPS = 100  # --quick: JAX compiles (jit) or dispatches (no jit) 1000 steps for seconds
+
+
+def set_loop_steps(steps):
+    """Make the scalar loop (loop, loop_handwritten, loop_torch) `steps`
+    steps long (3 operations each)."""
+    global LOOP_STEPS, LOOP_OPS
+    LOOP_STEPS, LOOP_OPS = steps, 3 * steps
 DEEP_LAYERS, DEEP_WIDTH, DEEP_BATCH = 50, 1000, 64
 
 
@@ -386,6 +394,8 @@ def main(argv=None):
     common.reexec_with_env(args.malloc, args.threads)
     command = common.command_line(__file__)
     which = args.only or ["mlp", "loop", "memory"]
+    if args.quick:
+        set_loop_steps(QUICK_LOOP_STEPS)
     load_start = os.getloadavg()
     mlp = loop_res = mem = None
     if "mlp" in which:

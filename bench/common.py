@@ -359,11 +359,14 @@ def as_float_array(x):
 
 def setup_torch():
     """PyTorch, with its thread count matched to NumPy's BLAS (ImportError
-    when it is not installed).
+    when it is not installed, and in a --quick run: a smoke run of two
+    minutes cannot afford its import in every script).
 
     Example:
         >>> torch = setup_torch()  # doctest: +SKIP
     """
+    if QUICK:  # importing PyTorch alone costs about 3 s of CPU in each script
+        raise ImportError("PyTorch is left out of --quick runs")
     import torch
     torch.set_num_threads(blas_threads())
     return torch
