@@ -142,7 +142,7 @@ def cr_check(params, x, y, delta, eps):
 
 def torch_checkers():
     try:
-        import torch
+        torch = common.setup_torch()  # none in a --quick run
     except ImportError:
         return {}
     torch.set_default_dtype(torch.float64)

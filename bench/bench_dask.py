@@ -13,7 +13,7 @@ peak memory per worker bounded by a few chunks, whatever N. The peers
 (autograd, JAX, PyTorch) cannot take Dask arrays, so there are none here.
 
     python bench/bench_dask.py --threads 1      # N = 2e6, 6e6, 2e7: writes bench/results_dask.md
-    python bench/bench_dask.py --quick          # N = 2e5, 6e5 (small chunks): prints only
+    python bench/bench_dask.py --quick          # N = 1e5, 3e5 (small chunks): prints only
     python bench/bench_dask.py --quick --sizes 2e6 4e6 --chunk 250000   # real chunks, prints only
 
 Memory: each worker holds a few 200 MB chunks (8 GiB limit each, 16 GiB in
@@ -41,7 +41,7 @@ import common  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results_dask.md"
 FEATURES = 100
 FULL = {"sizes": (2_000_000, 6_000_000, 20_000_000), "chunk": 250_000, "slice": 500_000}
-QUICK = {"sizes": (200_000, 600_000), "chunk": 25_000, "slice": 50_000}
+QUICK = {"sizes": (100_000, 300_000), "chunk": 25_000, "slice": 50_000}
 CHUNKS_TARGET = 6  # peak above the idle worker, in chunks of X
 
 

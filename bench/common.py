@@ -218,6 +218,27 @@ def paired_ratio(samples, reference):
     return statistics.median(a / b for a, b in zip(samples, reference))
 
 
+def aa_band(control, reference):
+    """The noise band of a paired median ratio, from an A/A control (two
+    contenders known to be equal, timed in the same rounds): the larger of
+    two standard errors of the control's median per-round ratio (its
+    standard deviation estimated as IQR / 1.349, the standard error of a
+    median as 1.2533 sd / sqrt(rounds)) and the control's own distance from
+    1 (a bias that no spread shows, such as the place in the round). A
+    paired median within target + band cannot be told from the target at
+    this run's resolution; one beyond it can. It shrinks with quieter
+    samples and more rounds, so a genuinely slower contender fails.
+
+    Example:
+        >>> round(aa_band([1.0, 1.02, 0.98, 1.01, 0.99], [1.0] * 5), 4)
+        0.0166
+    """
+    ratios = [a / b for a, b in zip(control, reference)]
+    q1, med, q3 = quartiles(ratios)
+    standard_error = 1.2533 * (q3 - q1) / 1.349 / len(ratios) ** 0.5
+    return max(2 * standard_error, abs(med - 1.0))
+
+
 # set by the parser of `argument_parser` from --quick: a quick run takes no
 # sample again (it is a smoke test, its figures are rough anyway)
 QUICK = False
@@ -338,11 +359,14 @@ def as_float_array(x):
 
 def setup_torch():
     """PyTorch, with its thread count matched to NumPy's BLAS (ImportError
-    when it is not installed).
+    when it is not installed, and in a --quick run: a smoke run of two
+    minutes cannot afford its import in every script).
 
     Example:
         >>> torch = setup_torch()  # doctest: +SKIP
     """
+    if QUICK:  # importing PyTorch alone costs about 3 s of CPU in each script
+        raise ImportError("PyTorch is left out of --quick runs")
     import torch
     torch.set_num_threads(blas_threads())
     return torch
@@ -441,6 +465,89 @@ def peak_rss_increase(fn):
     peak = _status()["VmHWM"]
     del result
     return peak - before
+
+
+def malloc_trim():
+    """Give freed heap pages back to the kernel (glibc), so that memory a
+    warm-up call freed is not counted as already resident."""
+    import gc
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def live_peak(fn):
+    """Peak bytes allocated and still live at once during fn() (tracemalloc:
+    Python objects and NumPy's array data, which NumPy reports to
+    tracemalloc in its own domain; not memory other libraries allocate
+    themselves, such as PyTorch's or XLA's buffers). Blocks allocated before
+    the call do not count; fn's result is kept until the peak is read.
+
+    Example:
+        >>> import numpy as np
+        >>> live_peak(lambda: np.ones(2**20)) >= 8 * 2**20
+        True
+    """
+    import gc
+    import tracemalloc
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak
+
+
+def memory_peaks(fn, traced=True):
+    """{'peak': the resident set's peak increase (bytes) during one call of
+    fn, 'live': the live peak (live_peak) during another, or None without
+    `traced`}, after one untimed call (JIT compilers compile there) and a
+    malloc_trim. The live peak is what the program holds; the resident
+    peak also counts where glibc happened to place the blocks (a freed
+    block reused or a fresh page touched), which moves by a block or two
+    with unrelated changes."""
+    fn()
+    malloc_trim()
+    peak = peak_rss_increase(fn)
+    return {"peak": peak, "live": live_peak(fn) if traced else None}
+
+
+def memory_row(label, mem, hand, ours, target, tolerance=0.0):
+    """The summary row `label` of a peak-memory benchmark (`mem`: name ->
+    memory_peaks' dict), `ours` over `hand`, judged on the live
+    peak (bytes the program holds at once, common.live_peak), with the
+    resident-set peak beside it: the resident peak also counts where glibc
+    places blocks in freed pages, which moves by a 1000 x 1000 block with
+    unrelated changes. Peers that allocate outside tracemalloc's sight
+    (PyTorch, XLA) are compared on the resident peak only. `tolerance`:
+    what rounds to the target in the figure shown.
+
+    Example:
+        >>> mem = {"h": {"peak": 100, "live": 90}, "c": {"peak": 108, "live": 89}}
+        >>> memory_row("m", mem, "h", "c", 1.0)[1:]
+        ['0.99x live peak (0 MiB); RSS peak 1.08x (0 MiB)', '(none installed)', 'at most 1.0x on the live peak (tracemalloc; RSS beside it)', 'yes']
+    """
+    def ratios(name):
+        m, ref = mem[name], mem[hand]
+        rss = f"RSS {m['peak'] / ref['peak']:.2f}x"
+        return (f"{m['live'] / ref['live']:.2f}x live ({rss})" if m.get("live") and ref.get("live")
+                else rss + " (not traced)")
+    m, ref = mem[ours], mem[hand]
+    rss = m["peak"] / ref["peak"]
+    if m.get("live") and ref.get("live"):
+        r = m["live"] / ref["live"]
+        cell = (f"{r:.2f}x live peak ({m['live'] / 2**20:.0f} MiB); "
+                f"RSS peak {rss:.2f}x ({m['peak'] / 2**20:.0f} MiB)")
+    else:
+        r, cell = rss, f"{rss:.2f}x RSS peak ({m['peak'] / 2**20:.0f} MiB; not traced)"
+    peers = ", ".join(f"{n} {ratios(n)}" for n in mem if n not in (hand, ours))
+    return [label, cell, peers or "(none installed)",
+            f"at most {target}x on the live peak (tracemalloc; RSS beside it)", met(r, target + tolerance)]
 
 
 def in_fresh_process(script, args, env=None, timeout=600):

@@ -7,8 +7,14 @@ top of its bench/results_<name>.md into bench/RESULTS.md, with the machine,
 the environment and the commands, all relative to the repository.
 
     python bench/run_all.py                 # full run: results_*.md and RESULTS.md
-    python bench/run_all.py --quick         # smoke run (about 2 minutes): writes
+    python bench/run_all.py --quick         # smoke run (about 2 minutes of CPU): writes
                                             # bench/quick/, leaves recorded results alone
+
+A quick run exercises every script and every summary row with rough
+figures: few short samples, smaller problems where a full one takes
+seconds per call or per compile (the 100-step scalar loop, smaller Dask
+data), and no PyTorch peer (its import alone costs about 3 s of CPU per
+script).
     python bench/run_all.py --only reverse  # just bench_reverse.py (repeatable)
     python bench/run_all.py --collect       # rewrite RESULTS.md from the results files as they are
 """
@@ -101,7 +107,8 @@ def run_script(name, script, args, folder, log_folder):
 def results_text(names, folder, statuses, args):
     """The text of RESULTS.md: how it was made, the machine, then each
     script's summary (or why there is none)."""
-    mode = "quick smoke run (`make bench QUICK=1`): figures are rough" if args.quick else \
+    mode = ("quick smoke run (`make bench QUICK=1`): figures are rough, problems smaller, "
+            "no PyTorch peer") if args.quick else \
         "full run (`make bench`)"
     lines = ["# Benchmark results: summary against the targets", "",
              f"Written by `bench/run_all.py`, {mode}. Each section below is the `## Summary` of "

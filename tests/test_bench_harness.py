@@ -51,6 +51,42 @@ def test_spread_and_paired_ratios():
     assert common.met(1.0, 1.0) == "yes" and common.met(1.01, 1.0) == "no"
 
 
+def test_aa_band_is_the_control_noise_and_can_be_exceeded():
+    ones = [1.0] * 9
+    quiet = [1.0, 1.01, 0.99, 1.0, 1.0, 1.01, 0.99, 1.0, 1.0]
+    noisy = [1.0, 1.2, 0.8, 1.1, 0.9, 1.15, 0.85, 1.0, 1.0]
+    assert common.aa_band(ones, ones) == 0.0  # identical samples: no allowance at all
+    q1, _, q3 = common.quartiles(quiet)
+    assert common.aa_band(quiet, ones) == pytest.approx(2 * 1.2533 * (q3 - q1) / 1.349 / 3)
+    assert common.aa_band(noisy, ones) > common.aa_band(quiet, ones)
+    assert common.aa_band([1.05] * 9, ones) == pytest.approx(0.05)  # a biased control: its bias
+    # a contender 5% slower fails against a quiet control
+    assert common.met(1.05, 1.0 + common.aa_band(quiet, ones)) == "no"
+
+
+def test_live_peak_counts_what_a_call_holds_at_once():
+    import numpy as np
+
+    def tidy():
+        for _ in range(4):
+            a = np.ones(2**17)  # 1 MiB, freed before the next
+            del a
+        return np.zeros(1)
+
+    def leaky():
+        kept = [np.ones(2**17) for _ in range(4)]  # all four alive at once
+        return kept
+
+    tidy_peak, leaky_peak = common.live_peak(tidy), common.live_peak(leaky)
+    assert 2**20 <= tidy_peak < 2 * 2**20 and leaky_peak >= 4 * 2**20
+    row = common.memory_row("m", {"h": {"peak": 10, "live": tidy_peak},
+                                  "c": {"peak": 10, "live": leaky_peak}}, "h", "c", 1.0)
+    assert row[-1] == "no" and row[1].startswith(f"{leaky_peak / tidy_peak:.2f}x live peak")
+    no_trace = common.memory_row("m", {"h": {"peak": 10, "live": None}, "c": {"peak": 9, "live": None}},
+                                 "h", "c", 1.0)
+    assert no_trace[1].startswith("0.90x RSS peak") and no_trace[-1] == "yes"
+
+
 def test_round_robin_flags_samples_when_this_process_is_off_the_cpu():
     import time
     times = common.time_round_robin({"sleeps": lambda: time.sleep(0.002)}, samples=2,

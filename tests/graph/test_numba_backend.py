@@ -32,6 +32,26 @@ def test_gradient_fuses_elementwise_chains_and_keeps_matmuls():
     assert names.count("matmul") == 2 and "@numba.vectorize" in f.source and " @ " in f.source
 
 
+
+def test_fused_kernel_writes_into_a_dead_buffer_like_numpy():
+    # tanh's gradient g * (1 - t**2): the NumPy backend writes each step into
+    # a buffer that dies there (out=); the fused kernel must too, not allocate
+    def loss(W, x):
+        return np.sum(np.tanh(x @ W) @ W.T)
+    rng = np.random.default_rng(1)
+    W, x = rng.standard_normal((64, 64)), rng.standard_normal((128, 64))
+    vg = cr.value_and_grad(loss)
+    f = compile(vg, backend="numba")
+    value, gW = f(W, x)
+    want_value, wW = vg(W, x)
+    np.testing.assert_allclose(value, want_value, rtol=1e-13)
+    np.testing.assert_allclose(gW, wW, rtol=1e-12)
+    fused = [e for e in f.graph.eqns if e.prim.name == "fused_square_subtract_multiply"]
+    assert len(fused) == 1 and fused[0].reuse is not None
+    assert f.graph.eqns[-1] is not fused[0]  # its output is read later: the buffer is reused inside
+    line = next(s for s in f.source.splitlines() if "_fused_square_subtract_multiply(" in s)
+    assert ", out=" in line
+
 def test_scalar_graph_is_one_native_function():
     def f(x):
         for _ in range(20):

@@ -279,7 +279,9 @@ class _Writer:
     def expression(self, e):
         args = [self.operand(a) for a in e.inputs]
         if e.reuse is not None:
-            return f"{self._ufunc_text(self.ufuncs[e.prim])}({', '.join(args)}, out={args[e.reuse]})"
+            ufunc = self.ufuncs.get(e.prim)  # else a ufunc of its own (a numba kernel)
+            fn = self._ufunc_text(ufunc) if ufunc is not None else self.bind(e.prim.impl, e.prim.name)
+            return f"{fn}({', '.join(args)}, out={args[e.reuse]})"
         template = (SCALAR_TEMPLATES.get(e.prim.name) if self.scalar else None) or TEMPLATES.get(e.prim.name)
         if template is not None:
             params = dict(e.params)

@@ -258,7 +258,22 @@ def _fused_eqn(members, consts):
     kernel = _kernel(source, sig)
     prim = Primitive(label[:60], kernel, differentiable=False, register=False)
     prim.kernel_source = f"@numba.vectorize([{sig!r}])\n" + source
-    return Eqn(prim, list(leaves), [root], {})
+    return Eqn(prim, list(leaves), [root], {}, reuse=_reuse(members, leaves, root))
+
+
+def _reuse(members, leaves, root):
+    """The index of a leaf whose buffer the kernel may write its output
+    into (`out=`), or None. Memory planning (passes.plan_memory) marked a
+    member that writes into a leaf: that buffer is owned by the program and
+    dies there, nothing reads it later, so the chain's output may take it
+    when it has the output's shape and dtype. Without it the kernel would
+    allocate where the NumPy backend reuses a buffer."""
+    for e in members:
+        if e.reuse is not None:
+            a = e.inputs[e.reuse]
+            if a in leaves and a.shape == root.shape and a.dtype == root.dtype:
+                return leaves.index(a)
+    return None
 
 
 def _kernel(source, sig):
