@@ -213,7 +213,7 @@ def main(argv=None):
     worst = max(rises) / chunk_bytes
     largest = results[sizes[-1]]
     summary = common.summary_section([[
-        f"logistic-regression gradient over {gib(sizes[-1]):.0f} GiB of lazy Dask data, 2 workers "
+        f"logistic-regression gradient over {gib(sizes[-1]):.2g} GiB of lazy Dask data, 2 workers "
         f"(chunks of {chunk} rows, {mib(chunk_bytes)})",
         f"{largest['chainrule']['s']:.1f} s, peak {mib(largest['chainrule']['peak'])} per worker "
         f"({', '.join(f'{r / chunk_bytes:.1f}' for r in rises)} chunks above idle at "
