@@ -112,6 +112,15 @@ def test_corrupt_file_fails_its_checksum(tmp_path):
         mnist.load_directory(tmp_path)
 
 
+def test_a_folder_under_home_is_named_from_the_home_folder(monkeypatch, tmp_path):
+    # messages (and logs kept of them) must not name the machine's home folder
+    monkeypatch.setenv("HOME", str(tmp_path))
+    lines = []
+    mnist.load(tmp_path / ".cache" / "mnist", download=False, log=lines.append)
+    assert lines[0].startswith("MNIST not found in ~/.cache/mnist and downloading is off")
+    assert str(tmp_path) not in lines[0]
+
+
 def test_missing_files_fall_back_to_the_bundled_subset_with_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path))
     lines = []

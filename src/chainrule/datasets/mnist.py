@@ -92,20 +92,33 @@ def _load_or_fetch(directory, mirrors, download, timeout, progress, log):
         if not path.is_file():
             missing.append(name)
         elif sha256_of(path) != expected:
-            log(f"{path} fails its SHA-256 check: fetching it again")
+            log(f"{shown(path)} fails its SHA-256 check: fetching it again")
             missing.append(name)
     if missing and not download:
-        raise FileNotFoundError(f"not found in {directory} and downloading is off")
+        raise FileNotFoundError(f"not found in {shown(directory)} and downloading is off")
     if missing:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise OSError(f"cannot create {directory} ({e.strerror or e})") from None
+            raise OSError(f"cannot create {shown(directory)} ({e.strerror or e})") from None
         urls = mirror_urls(mirrors)
         for name in missing:
             fetch(name, FILES[name], directory, urls, timeout=timeout, progress=progress, log=log)
     # every file has now passed its checksum
     return Digits(*(read_idx(directory / name) for name in FILES), source=str(directory))
+
+
+def shown(path):
+    """`path` as messages print it: under the home folder as `~/...`, so a
+    message (or a log kept of it) names no one's home folder.
+
+    Example:
+        >>> shown(Path.home() / ".cache" / "chainrule" / "mnist")
+        '~/.cache/chainrule/mnist'
+    """
+    path = Path(path)
+    home = Path.home()
+    return "~/" + path.relative_to(home).as_posix() if path.is_relative_to(home) and path != home else str(path)
 
 
 def _describe(error):
