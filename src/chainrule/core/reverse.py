@@ -395,4 +395,3 @@ def unbroadcast(g, shape):
     if lead < 0:  # fewer axes than the value: broadcast up
         return np.broadcast_to(g, shape)
     return np.reshape(g, shape) if kept and lead else g  # drop kept leading axes
-

@@ -21,7 +21,6 @@ from ..core.primitive import Primitive, UFUNC_METHODS, implements, linear
 from ..arraylibs import foreign, zeros
 from .indexing import pass_through
 from .shape import along, ndim_of, normalize_axes
-from ..core.trace import bind  # (after .shape, which loads the core in order)
 
 
 def _sum_transpose(g, shapes, params, which):
@@ -79,8 +78,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
         a = a.astype(dtype)
     axes = normalize_axes(axis, ndim_of(a))
     keepdims = bool(keepdims) and keepdims is not np._NoValue
-    # bind(sum_p, ...) is sum_p(...) without the import in Primitive.__call__
-    result = bind(sum_p, a, axis=axes, keepdims=keepdims) if axes or keepdims else a
+    result = sum_p(a, axis=axes, keepdims=keepdims) if axes or keepdims else a
     if _given(initial) and not (np.ndim(initial) == 0 and initial == 0):
         result = result + initial
     return result
@@ -179,7 +177,7 @@ amax_p = Primitive(
 
 
 def _max(a, axes, keepdims):
-    return bind(amax_p, a, axis=axes, keepdims=keepdims)
+    return amax_p(a, axis=axes, keepdims=keepdims)
 
 
 def _min(a, axes, keepdims):
